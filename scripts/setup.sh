@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# setup.sh — install everything djstripe_pg needs to build and test on a fresh Debian 12 machine.
+# Safe to run twice: every step checks before it installs.
+set -euo pipefail
+
+PGRX_VERSION=0.18.1
+PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+log() { echo "setup: $*" >&2; }
+
+need_pkgs=()
+for p in postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo postgresql-15-cron python3-venv; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+    log "installing Debian packages: ${need_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq "${need_pkgs[@]}" >&2
+fi
+
+# The Debian package starts a cluster of its own on 5432; we never use it.
+if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then
+    pg_lsclusters -h | awk '$4=="online"{print $1, $2}' | while read -r v c; do
+        pg_ctlcluster "$v" "$c" stop >&2 || true
+    done
+fi
+
+if ! cargo pgrx --version 2>/dev/null | grep -q "$PGRX_VERSION"; then
+    log "installing cargo-pgrx $PGRX_VERSION (a few minutes)"
+    cargo install cargo-pgrx --version "$PGRX_VERSION" --locked >&2
+fi
+
+if ! grep -q "pg15" "${PGRX_HOME:-$HOME/.pgrx}/config.toml" 2>/dev/null; then
+    log "cargo pgrx init --pg15 $PG_CONFIG"
+    cargo pgrx init --pg15 "$PG_CONFIG" >&2
+fi
+
+# The extension must be installable into Debian's tree by `cargo pgrx install`; tests run as postgres.
+log "ready"

@@ -1,0 +1,1103 @@
+//! Blocking Stripe API client over ureq 3: auth headers, retries with
+//! backoff, interruptible waits, error decoding and list pagination.
+//!
+//! No pgrx here. Postgres cancellation reaches us only through the
+//! `interrupt` callback, which may unwind: it is only ever called while no
+//! lock is held and no response is half-read, so unwinding leaves nothing
+//! behind.
+
+// ApiError is large by design (full context for a readable message), and
+// errors are rare next to the network round trip, so boxing buys nothing.
+#![allow(clippy::result_large_err)]
+
+use crate::form;
+use crate::retry::{parse_retry_after, Decision, Jitter, RetryPolicy};
+use serde::Deserialize;
+use std::fmt;
+use std::time::Duration;
+
+pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
+/// The version the bundled OpenAPI spec (and so the typed tables) describe.
+pub const DEFAULT_API_VERSION: &str = "2023-08-16";
+/// Large expanded list pages are a few MB; this only stops runaway bodies.
+const MAX_BODY: u64 = 64 << 20;
+/// Longest sleep between two `interrupt()` checks.
+const SLICE: Duration = Duration::from_millis(100);
+/// How much of a non-JSON error body goes into the message.
+const SUMMARY_CHARS: usize = 200;
+
+#[derive(Clone)]
+pub struct ClientConfig {
+    pub api_base: String,
+    pub api_key: String,
+    /// Sent as `Stripe-Version`; empty means the account's default version.
+    pub api_version: String,
+    /// Global timeout of one attempt (connect + send + read).
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub user_agent: String,
+}
+
+impl ClientConfig {
+    pub fn new(api_key: impl Into<String>) -> ClientConfig {
+        ClientConfig {
+            api_base: DEFAULT_API_BASE.to_owned(),
+            api_key: api_key.into(),
+            api_version: DEFAULT_API_VERSION.to_owned(),
+            timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            user_agent: concat!("djstripe_pg/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("api_base", &self.api_base)
+            .field("api_key", &redacted(&self.api_key))
+            .field("api_version", &self.api_version)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .finish()
+    }
+}
+
+/// Keep only the key's kind (`sk_test_…`), which helps debugging and is not secret.
+fn redacted(key: &str) -> String {
+    let kind = ["sk_live_", "sk_test_", "rk_live_", "rk_test_"]
+        .into_iter()
+        .find(|p| key.starts_with(p))
+        .unwrap_or("");
+    format!("{kind}…")
+}
+
+fn scrub(s: &str, key: &str) -> String {
+    if key.is_empty() {
+        s.to_owned()
+    } else {
+        s.replace(key, &redacted(key))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Stripe answered with its JSON error object.
+    Stripe,
+    /// Error status with a body that is not Stripe's (proxy page, plain text).
+    Http,
+    /// Connection failure, timeout or broken body.
+    Network,
+    /// 2xx, but not the JSON we expected.
+    Decode,
+}
+
+/// A failed call. All strings are scrubbed of the API key.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub kind: ErrorKind,
+    pub status: Option<u16>,
+    pub message: String,
+    pub error_type: Option<String>,
+    pub code: Option<String>,
+    pub param: Option<String>,
+    pub request_id: Option<String>,
+    pub attempts: u32,
+    pub method: String,
+    pub path: String,
+}
+
+impl ApiError {
+    fn new(kind: ErrorKind, status: Option<u16>, message: String) -> ApiError {
+        ApiError {
+            kind,
+            status,
+            message,
+            error_type: None,
+            code: None,
+            param: None,
+            request_id: None,
+            attempts: 0,
+            method: String::new(),
+            path: String::new(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.kind {
+            ErrorKind::Stripe => "Stripe API error",
+            ErrorKind::Http => "HTTP error",
+            ErrorKind::Network => "network error",
+            ErrorKind::Decode => "unexpected Stripe response",
+        })?;
+        if let Some(s) = self.status {
+            write!(f, " {s}")?;
+        }
+        write!(f, " on {} {}", self.method, self.path)?;
+        let mut details: Vec<String> = self.error_type.iter().cloned().collect();
+        details.extend(self.code.iter().map(|c| format!("code {c}")));
+        details.extend(self.param.iter().map(|p| format!("param {p}")));
+        if !details.is_empty() {
+            write!(f, " ({})", details.join(", "))?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " [request {id}]")?;
+        }
+        if self.attempts > 1 {
+            write!(f, " after {} attempts", self.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A successful (2xx) exchange.
+struct Reply {
+    body: String,
+    status: u16,
+    request_id: Option<String>,
+    attempts: u32,
+}
+
+/// A failed attempt plus what the retry decision needs.
+struct Failure {
+    error: ApiError,
+    /// Status for `should_retry`: `None` for transport failures.
+    retry_status: Option<u16>,
+    should_retry: Option<bool>,
+    retry_after: Option<Duration>,
+}
+
+pub struct Client {
+    cfg: ClientConfig,
+    agent: ureq::Agent,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("cfg", &self.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    pub fn new(cfg: ClientConfig) -> Client {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(cfg.timeout))
+            .http_status_as_error(false)
+            // Stripe never redirects; following one could leak the key elsewhere.
+            .max_redirects(0)
+            .build()
+            .new_agent();
+        Client { cfg, agent }
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.cfg
+    }
+
+    /// GET `path?query`; returns the 2xx body, checked to be JSON.
+    pub fn get(&self, path: &str, query: &str, interrupt: &dyn Fn()) -> Result<String, ApiError> {
+        let reply = self.execute(Method::Get, path, query, None, None, interrupt)?;
+        self.json_body(reply, Method::Get, path)
+    }
+
+    /// POST a form body. Without `idempotency_key` one is generated, so that
+    /// retries after a lost response cannot create an object twice.
+    pub fn post(
+        &self,
+        path: &str,
+        form_body: &str,
+        idempotency_key: Option<&str>,
+        interrupt: &dyn Fn(),
+    ) -> Result<String, ApiError> {
+        let reply = self.execute(
+            Method::Post,
+            path,
+            "",
+            Some(form_body),
+            idempotency_key,
+            interrupt,
+        )?;
+        self.json_body(reply, Method::Post, path)
+    }
+
+    pub fn delete(&self, path: &str, interrupt: &dyn Fn()) -> Result<String, ApiError> {
+        let reply = self.execute(Method::Delete, path, "", None, None, interrupt)?;
+        self.json_body(reply, Method::Delete, path)
+    }
+
+    /// Fetch one page of a list endpoint (`/v1/customers`, or a list's `url`).
+    pub fn list_page(
+        &self,
+        path: &str,
+        params: &ListParams,
+        starting_after: Option<&str>,
+        interrupt: &dyn Fn(),
+    ) -> Result<Page, ApiError> {
+        // Only what pagination needs; serde skips the rest of each object.
+        #[derive(Deserialize)]
+        struct Envelope {
+            #[serde(default)]
+            has_more: bool,
+            data: Vec<Item>,
+        }
+        #[derive(Deserialize)]
+        struct Item {
+            #[serde(default)]
+            id: Option<String>,
+        }
+        let query = params.query(starting_after);
+        let reply = self.execute(Method::Get, path, &query, None, None, interrupt)?;
+        match serde_json::from_str::<Envelope>(&reply.body) {
+            Ok(env) => Ok(Page {
+                has_more: env.has_more,
+                count: env.data.len(),
+                last_id: env.data.into_iter().last().and_then(|i| i.id),
+                body: reply.body,
+            }),
+            Err(e) => {
+                Err(self.decode_error(&reply, Method::Get, path, &format!("not a list: {e}")))
+            }
+        }
+    }
+
+    /// Iterate over all pages of a list endpoint.
+    pub fn pager(&self, path: &str, params: ListParams) -> Pager<'_> {
+        Pager {
+            client: self,
+            path: path.to_owned(),
+            params,
+            cursor: None,
+            done: false,
+        }
+    }
+
+    fn json_body(&self, reply: Reply, method: Method, path: &str) -> Result<String, ApiError> {
+        match serde_json::from_str::<serde::de::IgnoredAny>(&reply.body) {
+            Ok(_) => Ok(reply.body),
+            Err(_) => {
+                let msg = format!(
+                    "expected JSON, got: {}",
+                    summarize(&scrub(&reply.body, &self.cfg.api_key))
+                );
+                Err(self.decode_error(&reply, method, path, &msg))
+            }
+        }
+    }
+
+    fn decode_error(&self, reply: &Reply, method: Method, path: &str, msg: &str) -> ApiError {
+        let mut e = ApiError::new(ErrorKind::Decode, Some(reply.status), msg.to_owned());
+        e.request_id = reply.request_id.clone();
+        self.finish(e, reply.attempts, method, path)
+    }
+
+    /// The retry loop. `interrupt` runs before every attempt and between sleep slices.
+    fn execute(
+        &self,
+        method: Method,
+        path: &str,
+        query: &str,
+        body: Option<&str>,
+        idempotency_key: Option<&str>,
+        interrupt: &dyn Fn(),
+    ) -> Result<Reply, ApiError> {
+        let url = self.url(path, query);
+        let policy = &self.cfg.retry;
+        let mut rng = Jitter::from_time();
+        let generated;
+        let idempotency_key = match (method, idempotency_key) {
+            (Method::Post, None) => {
+                generated = format!("djstripe-pg-{:016x}{:016x}", rng.next_u64(), rng.next_u64());
+                Some(generated.as_str())
+            }
+            (_, key) => key,
+        };
+        let mut attempt = 0;
+        loop {
+            interrupt();
+            attempt += 1;
+            match self.attempt(method, &url, body, idempotency_key) {
+                Ok(mut reply) => {
+                    reply.attempts = attempt;
+                    return Ok(reply);
+                }
+                Err(f) => {
+                    if policy.decide(attempt, f.retry_status, f.should_retry) == Decision::Stop {
+                        return Err(self.finish(f.error, attempt, method, path));
+                    }
+                    sleep_interruptibly(policy.delay(attempt, f.retry_after, &mut rng), interrupt);
+                }
+            }
+        }
+    }
+
+    fn attempt(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&str>,
+        idem: Option<&str>,
+    ) -> Result<Reply, Failure> {
+        let sent = match method {
+            Method::Get => self.headers(self.agent.get(url), None).call(),
+            Method::Delete => self.headers(self.agent.delete(url), None).call(),
+            Method::Post => self
+                .headers(self.agent.post(url), idem)
+                .content_type("application/x-www-form-urlencoded")
+                .send(body.unwrap_or("")),
+        };
+        let mut resp = sent.map_err(transport_failure)?;
+        let status = resp.status().as_u16();
+        let header = |name: &str| {
+            let v = resp.headers().get(name)?.to_str().ok()?;
+            Some(v.trim().to_owned())
+        };
+        let request_id = header("request-id");
+        let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
+        let should_retry = header("stripe-should-retry").and_then(|v| v.parse::<bool>().ok());
+        let text = match resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .lossy_utf8(true)
+            .read_to_string()
+        {
+            Ok(t) => t,
+            Err(e) => {
+                let mut f = transport_failure(e);
+                f.error.status = Some(status);
+                f.error.request_id = request_id;
+                f.error.message = format!("reading response body: {}", f.error.message);
+                return Err(f);
+            }
+        };
+        if (200..300).contains(&status) {
+            return Ok(Reply {
+                body: text,
+                status,
+                request_id,
+                attempts: 0,
+            });
+        }
+        let mut error = self.error_from_body(status, &text);
+        error.request_id = request_id;
+        Err(Failure {
+            error,
+            retry_status: Some(status),
+            should_retry,
+            retry_after,
+        })
+    }
+
+    fn headers<B>(
+        &self,
+        rb: ureq::RequestBuilder<B>,
+        idem: Option<&str>,
+    ) -> ureq::RequestBuilder<B> {
+        let mut rb = rb
+            .header("Authorization", format!("Bearer {}", self.cfg.api_key))
+            .header("User-Agent", self.cfg.user_agent.as_str());
+        if !self.cfg.api_version.is_empty() {
+            rb = rb.header("Stripe-Version", self.cfg.api_version.as_str());
+        }
+        if let Some(key) = idem {
+            rb = rb.header("Idempotency-Key", key);
+        }
+        rb
+    }
+
+    fn error_from_body(&self, status: u16, text: &str) -> ApiError {
+        #[derive(Deserialize)]
+        struct Envelope {
+            error: Body,
+        }
+        #[derive(Deserialize)]
+        struct Body {
+            message: Option<String>,
+            #[serde(rename = "type")]
+            error_type: Option<String>,
+            code: Option<String>,
+            param: Option<String>,
+        }
+        match serde_json::from_str::<Envelope>(text) {
+            Ok(Envelope { error: b }) => {
+                let message = b.message.unwrap_or_else(|| "(no message)".to_owned());
+                let mut e = ApiError::new(ErrorKind::Stripe, Some(status), message);
+                (e.error_type, e.code, e.param) = (b.error_type, b.code, b.param);
+                e
+            }
+            // Scrub before truncating, or a cut-off key would slip through.
+            Err(_) => ApiError::new(
+                ErrorKind::Http,
+                Some(status),
+                summarize(&scrub(text, &self.cfg.api_key)),
+            ),
+        }
+    }
+
+    /// Fill in the request context and scrub every string of the key.
+    fn finish(&self, mut e: ApiError, attempts: u32, method: Method, path: &str) -> ApiError {
+        let key = &self.cfg.api_key;
+        e.attempts = attempts;
+        e.method = method.as_str().to_owned();
+        e.path = scrub(path, key);
+        e.message = scrub(&e.message, key);
+        for s in [
+            &mut e.error_type,
+            &mut e.code,
+            &mut e.param,
+            &mut e.request_id,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *s = scrub(s, key);
+        }
+        e
+    }
+
+    fn url(&self, path: &str, query: &str) -> String {
+        let base = self.cfg.api_base.trim_end_matches('/');
+        let slash = if path.starts_with('/') { "" } else { "/" };
+        let mut url = format!("{base}{slash}{path}");
+        let query = query.trim_start_matches('?');
+        if !query.is_empty() {
+            url.push(if path.contains('?') { '&' } else { '?' });
+            url.push_str(query);
+        }
+        url
+    }
+}
+
+fn transport_failure(e: ureq::Error) -> Failure {
+    use ureq::Error as E;
+    // Only failures that can heal by themselves are worth a retry.
+    let transient = matches!(
+        e,
+        E::Io(_)
+            | E::Timeout(_)
+            | E::ConnectionFailed
+            | E::HostNotFound
+            | E::Protocol(_)
+            | E::BodyStalled
+    );
+    Failure {
+        error: ApiError::new(ErrorKind::Network, None, e.to_string()),
+        retry_status: None,
+        should_retry: if transient { None } else { Some(false) },
+        retry_after: None,
+    }
+}
+
+fn sleep_interruptibly(total: Duration, interrupt: &dyn Fn()) {
+    let mut left = total;
+    while !left.is_zero() {
+        interrupt();
+        let step = left.min(SLICE);
+        std::thread::sleep(step);
+        left -= step;
+    }
+}
+
+/// One line from an arbitrary error body: tags stripped if it looks like
+/// HTML, whitespace collapsed, cut to [`SUMMARY_CHARS`].
+fn summarize(body: &str) -> String {
+    let mut plain = String::with_capacity(body.len().min(4096));
+    if body.trim_start().starts_with('<') {
+        let mut in_tag = false;
+        for c in body.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => {
+                    in_tag = false;
+                    plain.push(' ');
+                }
+                _ if !in_tag => plain.push(c),
+                _ => {}
+            }
+        }
+    } else {
+        plain.push_str(body);
+    }
+    let words = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+    match words.char_indices().nth(SUMMARY_CHARS) {
+        None if words.is_empty() => "(empty body)".to_owned(),
+        None => words,
+        Some((cut, _)) => format!("{}…", &words[..cut]),
+    }
+}
+
+/// Query parameters of a list call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListParams {
+    /// Page size; Stripe accepts 1..=100, values outside are clamped.
+    pub limit: u32,
+    /// Sent as `expand[]`; list expansions need the `data.` prefix.
+    pub expand: Vec<String>,
+    /// Extra raw pairs, e.g. `("created[gte]", "1700000000")`.
+    pub extra: Vec<(String, String)>,
+}
+
+impl Default for ListParams {
+    fn default() -> Self {
+        ListParams {
+            limit: 100,
+            expand: Vec::new(),
+            extra: Vec::new(),
+        }
+    }
+}
+
+impl ListParams {
+    pub fn query(&self, starting_after: Option<&str>) -> String {
+        let limit = self.limit.clamp(1, 100).to_string();
+        let mut pairs = vec![("limit", limit.as_str())];
+        pairs.extend(self.expand.iter().map(|e| ("expand[]", e.as_str())));
+        pairs.extend(self.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        if let Some(id) = starting_after {
+            pairs.push(("starting_after", id));
+        }
+        form::encode_pairs(&pairs)
+    }
+}
+
+/// One list page: the raw body (for jsonb) plus what pagination needs.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub body: String,
+    pub has_more: bool,
+    pub count: usize,
+    pub last_id: Option<String>,
+}
+
+/// Follows `starting_after` through a list until `has_more` is false.
+#[derive(Debug)]
+pub struct Pager<'a> {
+    client: &'a Client,
+    path: String,
+    params: ListParams,
+    cursor: Option<String>,
+    done: bool,
+}
+
+impl Pager<'_> {
+    /// The next page, or `None` once the list is exhausted or after an error.
+    pub fn next_page(&mut self, interrupt: &dyn Fn()) -> Option<Result<Page, ApiError>> {
+        if self.done {
+            return None;
+        }
+        let result =
+            self.client
+                .list_page(&self.path, &self.params, self.cursor.as_deref(), interrupt);
+        match &result {
+            Ok(page) => {
+                // An empty page or a cursor that does not move would loop forever.
+                let next = page.last_id.clone().filter(|id| {
+                    page.has_more && page.count > 0 && self.cursor.as_ref() != Some(id)
+                });
+                self.done = next.is_none();
+                self.cursor = next;
+            }
+            Err(_) => self.done = true,
+        }
+        Some(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+    use std::sync::mpsc::{channel, Receiver};
+    use std::time::Instant;
+
+    const KEY: &str = "sk_test_51SecretKeyDoNotLeak";
+
+    /// What the fake server received: request line, lower-cased headers, body.
+    struct Req {
+        line: String,
+        headers: Vec<(String, String)>,
+        body: String,
+    }
+
+    impl Req {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        }
+    }
+
+    /// Serve one canned raw response per connection, in order.
+    fn serve(responses: Vec<String>) -> (String, Receiver<Req>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for response in responses {
+                let (stream, _) = listener.accept().unwrap();
+                let mut r = BufReader::new(stream);
+                let mut line = String::new();
+                r.read_line(&mut line).unwrap();
+                let mut headers = Vec::new();
+                loop {
+                    let mut h = String::new();
+                    r.read_line(&mut h).unwrap();
+                    let Some((k, v)) = h.trim_end().split_once(':') else {
+                        break;
+                    };
+                    headers.push((k.to_ascii_lowercase(), v.trim().to_owned()));
+                }
+                let len = headers.iter().find(|(k, _)| k == "content-length");
+                let mut body = vec![0; len.map_or(0, |(_, v)| v.parse().unwrap())];
+                r.read_exact(&mut body).unwrap();
+                let body = String::from_utf8(body).unwrap();
+                let _ = tx.send(Req {
+                    line: line.trim_end().to_owned(),
+                    headers,
+                    body,
+                });
+                let _ = r.get_mut().write_all(response.as_bytes());
+            }
+        });
+        (base, rx)
+    }
+
+    fn resp(status: u16, headers: &[(&str, &str)], body: &str) -> String {
+        let mut s = format!(
+            "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            s += &format!("{k}: {v}\r\n");
+        }
+        s + "\r\n" + body
+    }
+
+    fn ok(body: &str) -> String {
+        resp(200, &[("Content-Type", "application/json")], body)
+    }
+
+    fn client(base: &str, max_attempts: u32) -> Client {
+        Client::new(ClientConfig {
+            api_base: base.to_owned(),
+            timeout: Duration::from_secs(5),
+            retry: RetryPolicy {
+                max_attempts,
+                base: Duration::from_millis(1),
+                max_delay: Duration::from_millis(5),
+            },
+            ..ClientConfig::new(KEY)
+        })
+    }
+
+    fn noop() {}
+
+    fn assert_no_key(e: &ApiError) {
+        for s in [format!("{e}"), format!("{e:?}")] {
+            assert!(
+                !s.contains(KEY) && !s.contains("SecretKey"),
+                "key leaked: {s}"
+            );
+        }
+    }
+
+    #[test]
+    fn sends_auth_version_and_user_agent() {
+        let (base, rx) = serve(vec![ok(r#"{"id":"cus_1"}"#), ok("{}")]);
+        let c = client(&base, 1);
+        assert_eq!(
+            c.get("/v1/customers/cus_1", "", &noop).unwrap(),
+            r#"{"id":"cus_1"}"#
+        );
+        let r = rx.recv().unwrap();
+        assert_eq!(r.line, "GET /v1/customers/cus_1 HTTP/1.1");
+        assert_eq!(
+            r.header("authorization"),
+            Some(format!("Bearer {KEY}").as_str())
+        );
+        assert_eq!(r.header("stripe-version"), Some(DEFAULT_API_VERSION));
+        assert_eq!(r.header("user-agent"), Some(c.config().user_agent.as_str()));
+        assert_eq!(r.header("idempotency-key"), None);
+
+        let c = Client::new(ClientConfig {
+            api_version: String::new(),
+            ..client(&base, 1).cfg
+        });
+        c.get("v1/balance", "?a=1", &noop).unwrap();
+        let r = rx.recv().unwrap();
+        assert_eq!(r.line, "GET /v1/balance?a=1 HTTP/1.1");
+        assert_eq!(r.header("stripe-version"), None);
+    }
+
+    #[test]
+    fn post_sends_form_and_idempotency_key() {
+        let (base, rx) = serve(vec![ok("{}"), resp(500, &[], "boom"), ok("{}")]);
+        let c = client(&base, 3);
+        c.post("/v1/customers", "email=a%40b.c", Some("idem-1"), &noop)
+            .unwrap();
+        let r = rx.recv().unwrap();
+        assert_eq!(r.line, "POST /v1/customers HTTP/1.1");
+        assert_eq!(r.body, "email=a%40b.c");
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(r.header("idempotency-key"), Some("idem-1"));
+        // Without a caller key one is generated and reused across the retry.
+        c.post("/v1/customers", "", None, &noop).unwrap();
+        let keys: Vec<String> = rx
+            .try_iter()
+            .map(|r| r.header("idempotency-key").unwrap().to_owned())
+            .collect();
+        assert_eq!(keys.len(), 2);
+        assert!(
+            keys[0].starts_with("djstripe-pg-") && keys[0] == keys[1],
+            "{keys:?}"
+        );
+    }
+
+    #[test]
+    fn delete_uses_delete_method() {
+        let (base, rx) = serve(vec![ok(r#"{"deleted":true}"#)]);
+        client(&base, 1)
+            .delete("/v1/customers/cus_1", &noop)
+            .unwrap();
+        assert_eq!(
+            rx.recv().unwrap().line,
+            "DELETE /v1/customers/cus_1 HTTP/1.1"
+        );
+    }
+
+    #[test]
+    fn pager_follows_starting_after_across_three_pages() {
+        let (base, rx) = serve(vec![
+            ok(
+                r#"{"object":"list","data":[{"id":"a","x":[1]},{"id":"b"}],"has_more":true,"url":"/v1/customers"}"#,
+            ),
+            ok(r#"{"object":"list","data":[{"id":"c"},{"id":"d"}],"has_more":true}"#),
+            ok(r#"{"object":"list","data":[{"id":"e"}],"has_more":false}"#),
+        ]);
+        let c = client(&base, 1);
+        let params = ListParams {
+            limit: 2,
+            expand: vec!["data.customer".into()],
+            extra: vec![("created[gte]".into(), "1700000000".into())],
+        };
+        let mut pager = c.pager("/v1/customers", params);
+        let mut seen = Vec::new();
+        while let Some(page) = pager.next_page(&noop) {
+            let page = page.unwrap();
+            assert!(page.body.contains(r#""object":"list""#));
+            seen.push((page.count, page.last_id.unwrap(), page.has_more));
+        }
+        let want = [(2, "b", true), (2, "d", true), (1, "e", false)];
+        assert_eq!(seen, want.map(|(n, id, m)| (n, id.to_owned(), m)));
+        assert!(pager.next_page(&noop).is_none());
+        let lines: Vec<String> = rx.try_iter().map(|r| r.line).collect();
+        let q = "GET /v1/customers?limit=2&expand[]=data.customer&created[gte]=1700000000";
+        assert_eq!(
+            lines,
+            [
+                format!("{q} HTTP/1.1"),
+                format!("{q}&starting_after=b HTTP/1.1"),
+                format!("{q}&starting_after=d HTTP/1.1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn pager_stops_on_empty_page_and_default_limit_is_100() {
+        let (base, rx) = serve(vec![ok(r#"{"data":[],"has_more":true}"#)]);
+        let c = client(&base, 1);
+        let mut pager = c.pager("/v1/invoices/in_1/lines", ListParams::default());
+        assert_eq!(pager.next_page(&noop).unwrap().unwrap().count, 0);
+        assert!(pager.next_page(&noop).is_none());
+        assert_eq!(
+            rx.recv().unwrap().line,
+            "GET /v1/invoices/in_1/lines?limit=100 HTTP/1.1"
+        );
+    }
+
+    #[test]
+    fn list_without_data_is_decode_error() {
+        let (base, _rx) = serve(vec![resp(
+            200,
+            &[("Request-Id", "req_9")],
+            r#"{"object":"customer"}"#,
+        )]);
+        let e = client(&base, 3)
+            .list_page("/v1/customers", &ListParams::default(), None, &noop)
+            .unwrap_err();
+        assert_eq!(
+            (e.kind, e.status, e.attempts),
+            (ErrorKind::Decode, Some(200), 1)
+        );
+        assert!(e.message.contains("data"), "{e}");
+        assert_eq!(e.request_id.as_deref(), Some("req_9"));
+    }
+
+    #[test]
+    fn non_json_success_is_decode_error() {
+        let (base, _rx) = serve(vec![resp(
+            200,
+            &[],
+            "<html><body>captive portal</body></html>",
+        )]);
+        let e = client(&base, 3).get("/v1/balance", "", &noop).unwrap_err();
+        assert_eq!((e.kind, e.attempts), (ErrorKind::Decode, 1));
+        assert!(
+            e.to_string()
+                .ends_with("expected JSON, got: captive portal"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn retries_500_then_succeeds() {
+        let (base, rx) = serve(vec![resp(500, &[], "oops"), resp(503, &[], ""), ok("{}")]);
+        assert_eq!(
+            client(&base, 4).get("/v1/balance", "", &noop).unwrap(),
+            "{}"
+        );
+        assert_eq!(rx.try_iter().count(), 3);
+    }
+
+    #[test]
+    fn honours_retry_after_on_429() {
+        let (base, rx) = serve(vec![resp(429, &[("Retry-After", "0.3")], "{}"), ok("{}")]);
+        let start = Instant::now();
+        client(&base, 2).get("/v1/balance", "", &noop).unwrap();
+        assert!(
+            start.elapsed() >= Duration::from_millis(300),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(rx.try_iter().count(), 2);
+    }
+
+    #[test]
+    fn stripe_should_retry_header_overrides_status() {
+        let (base, rx) = serve(vec![
+            resp(500, &[("Stripe-Should-Retry", "false")], "{}"),
+            resp(400, &[("Stripe-Should-Retry", "true")], "{}"),
+            ok("{}"),
+        ]);
+        let c = client(&base, 3);
+        let e = c.get("/v1/balance", "", &noop).unwrap_err();
+        assert_eq!((e.status, e.attempts), (Some(500), 1));
+        assert_eq!(rx.try_iter().count(), 1);
+        c.get("/v1/balance", "", &noop).unwrap();
+        assert_eq!(rx.try_iter().count(), 2);
+    }
+
+    #[test]
+    fn gives_up_after_max_attempts() {
+        let (base, rx) = serve(vec![resp(500, &[], "oops"); 3]);
+        let e = client(&base, 3).get("/v1/balance", "", &noop).unwrap_err();
+        assert_eq!(
+            (e.kind, e.status, e.attempts),
+            (ErrorKind::Http, Some(500), 3)
+        );
+        assert_eq!(
+            e.to_string(),
+            "HTTP error 500 on GET /v1/balance: oops after 3 attempts"
+        );
+        assert_eq!(rx.try_iter().count(), 3);
+    }
+
+    #[test]
+    fn connection_refused_is_network_error_after_retries() {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let e = client(&format!("http://{addr}"), 3)
+            .get("/v1/balance", "", &noop)
+            .unwrap_err();
+        assert_eq!(
+            (e.kind, e.status, e.attempts),
+            (ErrorKind::Network, None, 3)
+        );
+        assert!(
+            e.to_string()
+                .starts_with("network error on GET /v1/balance: "),
+            "{e}"
+        );
+        assert!(e.to_string().ends_with("after 3 attempts"), "{e}");
+    }
+
+    #[test]
+    fn timeout_is_network_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            // Accept and never answer.
+            let held: Vec<_> = listener.incoming().take(2).collect();
+            std::thread::sleep(Duration::from_secs(5));
+            drop(held);
+        });
+        let c = Client::new(ClientConfig {
+            timeout: Duration::from_millis(200),
+            ..client(&base, 2).cfg
+        });
+        let e = c.get("/v1/balance", "", &noop).unwrap_err();
+        assert_eq!((e.kind, e.attempts), (ErrorKind::Network, 2));
+        assert!(e.message.contains("timeout"), "{e}");
+    }
+
+    #[test]
+    fn parses_stripe_error_object() {
+        let body = r#"{"error":{"code":"resource_missing","doc_url":"https://stripe.com/docs",
+            "message":"No such customer: 'cus_x'","param":"id","type":"invalid_request_error"}}"#;
+        let (base, _rx) = serve(vec![resp(404, &[("Request-Id", "req_123")], body)]);
+        let e = client(&base, 3)
+            .get("/v1/customers/cus_x", "", &noop)
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Stripe);
+        assert_eq!(e.message, "No such customer: 'cus_x'");
+        assert_eq!(e.error_type.as_deref(), Some("invalid_request_error"));
+        assert_eq!(e.code.as_deref(), Some("resource_missing"));
+        assert_eq!(e.param.as_deref(), Some("id"));
+        assert_eq!(e.request_id.as_deref(), Some("req_123"));
+        assert_eq!(
+            e.to_string(),
+            "Stripe API error 404 on GET /v1/customers/cus_x (invalid_request_error, code resource_missing, \
+             param id): No such customer: 'cus_x' [request req_123]"
+        );
+    }
+
+    #[test]
+    fn plain_text_and_html_errors_are_readable() {
+        let html = "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n<center><h1>502 Bad Gateway</h1>\
+                    </center>\n<hr><center>nginx</center>\n</body>\n</html>\n";
+        let long = "x ".repeat(500);
+        let (base, _rx) = serve(vec![
+            resp(404, &[], "404 page not found\n"),
+            resp(502, &[], html),
+            resp(400, &[], &long),
+        ]);
+        let c = client(&base, 1);
+        let e = c.get("/v1/nope", "", &noop).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Http);
+        assert_eq!(
+            e.to_string(),
+            "HTTP error 404 on GET /v1/nope: 404 page not found"
+        );
+        let e = c.get("/v1/nope", "", &noop).unwrap_err();
+        assert_eq!(e.message, "502 Bad Gateway 502 Bad Gateway nginx");
+        let e = c.get("/v1/nope", "", &noop).unwrap_err();
+        assert_eq!(e.message.chars().count(), SUMMARY_CHARS + 1);
+        assert!(e.message.ends_with('…'));
+    }
+
+    #[test]
+    fn key_never_leaks() {
+        let json = format!(
+            r#"{{"error":{{"message":"Bad header Authorization: Bearer {KEY}","type":"x"}}}}"#
+        );
+        // The key straddles the 200-char cut, so it must be scrubbed before truncation.
+        let html = format!("<pre>{}Authorization: Bearer {KEY}</pre>", "y".repeat(170));
+        let (base, _rx) = serve(vec![
+            resp(401, &[], &json),
+            resp(400, &[], &html),
+            resp(200, &[], KEY),
+        ]);
+        let c = client(&base, 1);
+        for _ in 0..3 {
+            assert_no_key(&c.get("/v1/balance", "", &noop).unwrap_err());
+        }
+        let e = c.get(&format!("/v1/{KEY}"), "", &noop).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Network); // server is gone
+        assert_no_key(&e);
+        for s in [format!("{:?}", c.config()), format!("{c:?}")] {
+            assert!(!s.contains(KEY) && s.contains("sk_test_…"), "{s}");
+        }
+    }
+
+    #[test]
+    fn interrupt_runs_before_attempts_and_during_sleeps() {
+        let (base, _rx) = serve(vec![resp(500, &[], ""), resp(500, &[], ""), ok("{}")]);
+        let calls = Cell::new(0);
+        client(&base, 3)
+            .get("/v1/balance", "", &|| calls.set(calls.get() + 1))
+            .unwrap();
+        // 3 attempts + one slice in each of the two short backoffs.
+        assert_eq!(calls.get(), 5);
+
+        let (base, _rx) = serve(vec![resp(429, &[("Retry-After", "0.25")], ""), ok("{}")]);
+        calls.set(0);
+        client(&base, 2)
+            .get("/v1/balance", "", &|| calls.set(calls.get() + 1))
+            .unwrap();
+        assert_eq!(calls.get(), 2 + 3); // 250 ms sleeps in three slices
+    }
+
+    #[test]
+    fn panicking_interrupt_aborts_the_retry_loop() {
+        let (base, rx) = serve(vec![resp(500, &[], ""); 5]);
+        let c = client(&base, 5);
+        let calls = Cell::new(0);
+        let cancel = || {
+            calls.set(calls.get() + 1);
+            if calls.get() == 2 {
+                resume_unwind(Box::new("canceling statement due to user request"));
+            }
+        };
+        assert!(catch_unwind(AssertUnwindSafe(|| c.get("/v1/balance", "", &cancel))).is_err());
+        assert_eq!((calls.get(), rx.try_iter().count()), (2, 1));
+        // The client is still usable afterwards.
+        let (base, _rx) = serve(vec![ok("{}")]);
+        assert!(Client::new(ClientConfig {
+            api_base: base,
+            ..c.cfg.clone()
+        })
+        .get("/", "", &noop)
+        .is_ok());
+    }
+
+    #[test]
+    fn list_params_query() {
+        let p = ListParams {
+            limit: 0,
+            expand: vec!["data.default_price".into(), "data.a b".into()],
+            extra: vec![("ending_before".into(), "x".into())],
+        };
+        assert_eq!(
+            p.query(Some("cus_1")),
+            "limit=1&expand[]=data.default_price&expand[]=data.a%20b&ending_before=x&starting_after=cus_1"
+        );
+        assert_eq!(
+            ListParams { limit: 500, ..p }.query(None),
+            "limit=100&expand[]=data.default_price&expand[]=data.a%20b&ending_before=x"
+        );
+    }
+}

@@ -1,0 +1,172 @@
+//! Parsing the envelope of a Stripe event: the few fields ingest needs to route it.
+//! The body itself is handed to Postgres untouched; only these fields are read here.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub id: String,
+    pub event_type: String,
+    pub created: i64,
+    pub api_version: Option<String>,
+    pub livemode: bool,
+    /// `data.object.object`, e.g. `customer`.
+    pub object_type: String,
+    /// `data.object.id`; some objects (e.g. `balance`) have none.
+    pub object_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventError {
+    /// Not JSON at all (serde's message, with line and column).
+    Malformed(String),
+    /// Valid JSON but not a Stripe event; says which field is missing or wrong.
+    NotAnEvent(String),
+}
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventError::Malformed(m) => write!(f, "webhook payload is not valid JSON: {m}"),
+            EventError::NotAnEvent(m) => write!(f, "webhook payload is not a Stripe event: {m}"),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawEvent<'a> {
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    object: Option<&'a str>,
+    #[serde(rename = "type")]
+    event_type: Option<&'a str>,
+    created: Option<i64>,
+    api_version: Option<String>,
+    #[serde(default)]
+    livemode: bool,
+    data: Option<RawData<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawData<'a> {
+    #[serde(borrow)]
+    object: Option<RawObject<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawObject<'a> {
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    object: Option<String>,
+}
+
+/// An id field as a string: Stripe ids are JSON strings; anything else is rejected.
+fn id_string(v: Option<&RawValue>) -> Option<String> {
+    v.and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+}
+
+pub fn parse(payload: &str) -> Result<Envelope, EventError> {
+    let raw: RawEvent = serde_json::from_str(payload).map_err(|e| {
+        if e.is_data() {
+            EventError::NotAnEvent(e.to_string())
+        } else {
+            EventError::Malformed(e.to_string())
+        }
+    })?;
+    let missing = |what: &str| EventError::NotAnEvent(format!("{what} is missing"));
+    if raw.object != Some("event") {
+        return Err(EventError::NotAnEvent(format!(
+            "\"object\" is {:?}, expected \"event\"",
+            raw.object.unwrap_or("absent")
+        )));
+    }
+    let id = id_string(raw.id).ok_or_else(|| missing("\"id\" (a string)"))?;
+    if !id.starts_with("evt_") {
+        return Err(EventError::NotAnEvent(format!(
+            "id {id:?} does not start with evt_"
+        )));
+    }
+    let event_type = raw.event_type.ok_or_else(|| missing("\"type\""))?;
+    let created = raw.created.ok_or_else(|| missing("\"created\""))?;
+    let object = raw
+        .data
+        .and_then(|d| d.object)
+        .ok_or_else(|| missing("\"data.object\""))?;
+    let object_type = object
+        .object
+        .ok_or_else(|| missing("\"data.object.object\""))?;
+    Ok(Envelope {
+        id,
+        event_type: event_type.to_string(),
+        created,
+        api_version: raw.api_version,
+        livemode: raw.livemode,
+        object_type,
+        object_id: id_string(object.id),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"id":"evt_1","object":"event","type":"customer.updated",
+        "created":1700000000,"api_version":"2023-08-16","livemode":false,
+        "data":{"object":{"id":"cus_1","object":"customer","email":"a@b.c"},
+                "previous_attributes":{"email":null}}}"#;
+
+    #[test]
+    fn parses_envelope() {
+        let e = parse(GOOD).unwrap();
+        assert_eq!(e.id, "evt_1");
+        assert_eq!(e.event_type, "customer.updated");
+        assert_eq!(e.created, 1_700_000_000);
+        assert_eq!(e.api_version.as_deref(), Some("2023-08-16"));
+        assert_eq!(e.object_type, "customer");
+        assert_eq!(e.object_id.as_deref(), Some("cus_1"));
+    }
+
+    #[test]
+    fn malformed_json() {
+        assert!(matches!(parse("{\"id\":"), Err(EventError::Malformed(_))));
+        assert!(matches!(parse(""), Err(EventError::Malformed(_))));
+    }
+
+    #[test]
+    fn not_an_event() {
+        for (body, needle) in [
+            (
+                r#"{"id":"cus_1","object":"customer"}"#,
+                "expected \"event\"",
+            ),
+            (r#"[1,2]"#, "invalid type"),
+            (
+                r#"{"id":"evt_1","object":"event","created":1,"data":{"object":{}}}"#,
+                "type",
+            ),
+            (
+                r#"{"id":"evt_1","object":"event","type":"x","data":{"object":{}}}"#,
+                "created",
+            ),
+            (
+                r#"{"id":"evt_1","object":"event","type":"x","created":1}"#,
+                "data.object",
+            ),
+            (
+                r#"{"id":7,"object":"event","type":"x","created":1,"data":{"object":{"object":"customer"}}}"#,
+                "id",
+            ),
+            (
+                r#"{"id":"cus_7","object":"event","type":"x","created":1,"data":{"object":{"object":"customer"}}}"#,
+                "evt_",
+            ),
+        ] {
+            match parse(body) {
+                Err(EventError::NotAnEvent(m)) => assert!(m.contains(needle), "{body}: {m}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Postgres settings (`stripe.*`). All are superuser-only (PGC_SUSET): `api_base` decides where
+//! the secret key is sent, and the others shape what background work does, so an ordinary role
+//! must not change them. `ALTER SYSTEM` / `ALTER DATABASE … SET` make them visible to workers too.
+
+use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
+use std::ffi::{CStr, CString};
+
+pub const DEFAULT_API_BASE: &CStr = c"https://api.stripe.com";
+/// The API version our typed columns are written against; matches the bundled OpenAPI spec.
+pub const DEFAULT_API_VERSION: &CStr = c"2023-08-16";
+
+pub static API_BASE: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(DEFAULT_API_BASE));
+pub static API_VERSION: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(DEFAULT_API_VERSION));
+pub static WEBHOOK_TOLERANCE: GucSetting<i32> = GucSetting::<i32>::new(300);
+pub static HTTP_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(30);
+pub static MAX_RETRIES: GucSetting<i32> = GucSetting::<i32>::new(3);
+
+pub fn init() {
+    GucRegistry::define_string_guc(
+        c"stripe.api_base",
+        c"Base URL of the Stripe API.",
+        c"Where requests, and with them the secret key, are sent. Superuser only.",
+        &API_BASE,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"stripe.api_version",
+        c"Stripe-Version header sent with every request.",
+        c"Empty sends no header, so the account's default version applies.",
+        &API_VERSION,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"stripe.webhook_tolerance",
+        c"Seconds a webhook signature timestamp may differ from now.",
+        c"0 disables the check (not recommended: it is what stops replayed deliveries).",
+        &WEBHOOK_TOLERANCE,
+        0,
+        86_400,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_int_guc(
+        c"stripe.http_timeout",
+        c"Seconds one Stripe API request may take.",
+        c"Covers connecting, sending and reading the response of a single attempt.",
+        &HTTP_TIMEOUT,
+        1,
+        3_600,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_int_guc(
+        c"stripe.max_retries",
+        c"Retries of a failed Stripe API request before giving up.",
+        c"Retries happen on 429, 5xx and connection errors, with exponential backoff.",
+        &MAX_RETRIES,
+        0,
+        20,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    // Unknown stripe.* names are then errors instead of silent placeholders (catches typos).
+    unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"stripe".as_ptr()) };
+}
+
+fn string(setting: &GucSetting<Option<CString>>, default: &CStr) -> String {
+    setting
+        .get()
+        .unwrap_or_else(|| default.to_owned())
+        .to_string_lossy()
+        .into_owned()
+}
+
+pub fn api_base() -> String {
+    string(&API_BASE, DEFAULT_API_BASE)
+        .trim_end_matches('/')
+        .to_string()
+}
+
+pub fn api_version() -> String {
+    string(&API_VERSION, DEFAULT_API_VERSION)
+}

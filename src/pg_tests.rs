@@ -1,0 +1,325 @@
+//! SQL-surface tests run inside Postgres by `cargo pgrx test` (each in a rolled-back transaction).
+//! Network-free: webhooks are signed here; sync is tested against servers in `tests/e2e`.
+
+#[pgrx::pg_schema]
+mod tests {
+    use crate::catalog::CATALOG;
+    use crate::signature;
+    use pgrx::prelude::*;
+    use serde_json::{json, Value};
+
+    const SECRET: &str = "whsec_pgtest_0123456789";
+    const FIXTURES: &str = include_str!("../../shared/stripe/fixtures3.json");
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    }
+
+    fn fixture(object: &str) -> Value {
+        let all: Value = serde_json::from_str(FIXTURES).unwrap();
+        all["resources"][object].clone()
+    }
+
+    fn setup() {
+        Spi::run(&format!("SELECT stripe.add_webhook_secret('{SECRET}')")).unwrap();
+        // Helper: run a statement, return 'OK' or 'SQLSTATE: message'.
+        Spi::run(
+            "CREATE FUNCTION pg_temp.outcome(sql text) RETURNS text LANGUAGE plpgsql AS $$
+             BEGIN EXECUTE sql; RETURN 'OK';
+             EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END $$",
+        )
+        .unwrap();
+    }
+
+    fn outcome(sql: &str) -> String {
+        Spi::get_one_with_args::<String>("SELECT pg_temp.outcome($1)", &[sql.into()])
+            .unwrap()
+            .unwrap()
+    }
+
+    fn event(id: &str, typ: &str, created: i64, object: Value) -> String {
+        json!({"id": id, "object": "event", "type": typ, "created": created,
+               "api_version": "2023-08-16", "livemode": false,
+               "data": {"object": object}})
+        .to_string()
+    }
+
+    fn ingest(payload: &str) -> Value {
+        let sig = signature::sign(payload.as_bytes(), SECRET, now());
+        let r = Spi::get_one_with_args::<pgrx::JsonB>(
+            "SELECT stripe.ingest_webhook($1, $2)",
+            &[payload.into(), sig.as_str().into()],
+        )
+        .unwrap()
+        .unwrap();
+        r.0
+    }
+
+    fn one<T: IntoDatum + FromDatum>(sql: &str) -> Option<T> {
+        Spi::get_one::<T>(sql).unwrap()
+    }
+
+    #[pg_test]
+    fn catalog_and_schema_agree() {
+        for t in CATALOG {
+            let exists = one::<bool>(&format!(
+                "SELECT to_regclass('stripe.{}') IS NOT NULL",
+                t.table
+            ));
+            assert_eq!(exists, Some(true), "table for {}", t.object);
+        }
+        // Every mirror table (a table with data jsonb and stripe_as_of) is in the catalog.
+        let tables = one::<Vec<String>>(
+            "SELECT array_agg(c.table_name::text) FROM information_schema.columns c
+             WHERE c.table_schema = 'stripe' AND c.column_name = 'stripe_as_of'",
+        )
+        .unwrap();
+        for table in tables {
+            assert!(
+                CATALOG.iter().any(|t| t.table == table),
+                "{table} has no catalog entry"
+            );
+        }
+    }
+
+    #[pg_test]
+    fn fixture_objects_land_with_typed_columns() {
+        setup();
+        let created = now();
+        for (object, table) in [
+            ("customer", "customers"),
+            ("product", "products"),
+            ("price", "prices"),
+        ] {
+            let obj = fixture(object);
+            let r = ingest(&event(
+                &format!("evt_fx_{object}"),
+                &format!("{object}.created"),
+                created,
+                obj.clone(),
+            ));
+            assert_eq!(r["result"], "applied", "{object}: {r}");
+            let data = one::<pgrx::JsonB>(&format!(
+                "SELECT data FROM stripe.{table} WHERE id = '{}'",
+                obj["id"].as_str().unwrap()
+            ))
+            .unwrap();
+            assert_eq!(data.0, obj, "{object}: data is the whole object");
+        }
+        let price = fixture("price");
+        let row = Spi::get_three::<i64, String, String>(
+            "SELECT unit_amount, recurring_interval, product FROM stripe.prices",
+        )
+        .unwrap();
+        assert_eq!(row.0, price["unit_amount"].as_i64());
+        assert_eq!(row.1.as_deref(), price["recurring"]["interval"].as_str());
+        assert_eq!(row.2.as_deref(), price["product"].as_str());
+        let join = one::<String>(
+            "SELECT pr.name FROM stripe.prices p JOIN stripe.products pr ON pr.id = p.product",
+        );
+        assert_eq!(join.as_deref(), fixture("product")["name"].as_str());
+        let created_col =
+            one::<i64>("SELECT extract(epoch FROM created)::bigint FROM stripe.customers");
+        assert_eq!(created_col, fixture("customer")["created"].as_i64());
+        let source = one::<String>("SELECT synced_from FROM stripe.customers");
+        assert_eq!(source.as_deref(), Some("evt_fx_customer"));
+    }
+
+    #[pg_test]
+    fn duplicate_stale_ignored_and_deleted() {
+        setup();
+        let t = now();
+        let cus = |email: &str| json!({"id": "cus_1", "object": "customer", "email": email, "created": 1, "livemode": false});
+        assert_eq!(
+            ingest(&event("evt_2", "customer.updated", t, cus("new@x")))["result"],
+            "applied"
+        );
+        assert_eq!(
+            ingest(&event("evt_2", "customer.updated", t, cus("new@x")))["result"],
+            "duplicate"
+        );
+        assert_eq!(
+            ingest(&event("evt_1", "customer.updated", t - 10, cus("old@x")))["result"],
+            "stale"
+        );
+        // Same second: a *.created never overwrites an update.
+        assert_eq!(
+            ingest(&event("evt_0", "customer.created", t, cus("first@x")))["result"],
+            "stale"
+        );
+        assert_eq!(
+            one::<String>("SELECT email FROM stripe.customers").as_deref(),
+            Some("new@x")
+        );
+        assert_eq!(
+            ingest(&event("evt_3", "customer.deleted", t, cus("new@x")))["result"],
+            "applied"
+        );
+        assert_eq!(
+            one::<bool>("SELECT deleted FROM stripe.customers"),
+            Some(true)
+        );
+        // Same second after the delete: an update does not resurrect it.
+        assert_eq!(
+            ingest(&event("evt_4", "customer.updated", t, cus("zombie@x")))["result"],
+            "stale"
+        );
+        assert_eq!(
+            one::<bool>("SELECT deleted FROM stripe.customers"),
+            Some(true)
+        );
+        let r = ingest(&event(
+            "evt_5",
+            "payout.paid",
+            t,
+            json!({"id": "po_1", "object": "payout"}),
+        ));
+        assert_eq!(r["result"], "ignored");
+        assert_eq!(
+            one::<String>(
+                "SELECT string_agg(id || ':' || status, ',' ORDER BY id) FROM stripe.events"
+            )
+            .as_deref(),
+            Some("evt_0:stale,evt_1:stale,evt_2:applied,evt_3:applied,evt_4:stale,evt_5:ignored")
+        );
+    }
+
+    #[pg_test]
+    fn bad_input_has_its_own_sqlstate_and_writes_nothing() {
+        setup();
+        let good = event(
+            "evt_ok",
+            "customer.created",
+            now(),
+            json!({"id": "cus_9", "object": "customer"}),
+        );
+        let call = |payload: &str, sig: &str| {
+            outcome(&format!(
+                "SELECT stripe.ingest_webhook({}, {})",
+                pgrx::spi::quote_literal(payload),
+                pgrx::spi::quote_literal(sig)
+            ))
+        };
+        let sig = signature::sign(good.as_bytes(), SECRET, now());
+        assert!(
+            call(&good, "t=1,v1=abc").starts_with("28000"),
+            "{}",
+            call(&good, "t=1,v1=abc")
+        );
+        assert!(call(&good, "garbage").starts_with("28000"));
+        let wrong = signature::sign(good.as_bytes(), "whsec_other", now());
+        assert!(call(&good, &wrong).starts_with("28000"));
+        let tampered = good.replace("cus_9", "cus_8");
+        assert!(call(&tampered, &sig).starts_with("28000"));
+        let stale = signature::sign(good.as_bytes(), SECRET, now() - 3600);
+        assert!(
+            call(&good, &stale).starts_with("22008"),
+            "{}",
+            call(&good, &stale)
+        );
+        let bad_json = "{\"id\": ";
+        let s = signature::sign(bad_json.as_bytes(), SECRET, now());
+        assert!(
+            call(bad_json, &s).starts_with("22P02"),
+            "{}",
+            call(bad_json, &s)
+        );
+        let not_event = r#"{"id":"cus_1","object":"customer"}"#;
+        let s = signature::sign(not_event.as_bytes(), SECRET, now());
+        assert!(
+            call(not_event, &s).starts_with("22023"),
+            "{}",
+            call(not_event, &s)
+        );
+        assert_eq!(one::<i64>("SELECT count(*) FROM stripe.events"), Some(0));
+        assert_eq!(one::<i64>("SELECT count(*) FROM stripe.customers"), Some(0));
+        assert!(
+            !call(&good, "t=1,v1=abc").contains(SECRET),
+            "a secret must never appear in an error"
+        );
+        Spi::run(&format!("SELECT stripe.remove_webhook_secret('{SECRET}')")).unwrap();
+        assert!(call(&good, &sig).starts_with("55000"));
+    }
+
+    #[pg_test]
+    fn rotation_accepts_any_active_secret() {
+        setup();
+        Spi::run("SELECT stripe.add_webhook_secret('whsec_second')").unwrap();
+        let p = event(
+            "evt_rot",
+            "product.created",
+            now(),
+            json!({"id": "prod_1", "object": "product"}),
+        );
+        let sig = signature::sign(p.as_bytes(), "whsec_second", now());
+        let r = Spi::get_one_with_args::<pgrx::JsonB>(
+            "SELECT stripe.ingest_webhook($1, $2)",
+            &[p.as_str().into(), sig.as_str().into()],
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(r.0["result"], "applied");
+    }
+
+    #[pg_test]
+    fn configuration_never_shows_secrets() {
+        setup();
+        assert!(outcome("SELECT stripe.set_api_key('pk_test_abc')").starts_with("22023"));
+        assert!(!outcome("SELECT stripe.set_api_key('pk_test_abc')").contains("pk_test_abc"));
+        Spi::run("SELECT stripe.set_api_key('sk_test_supersecretvalue')").unwrap();
+        let shown =
+            one::<String>("SELECT string_agg(setting || '=' || value, ' ') FROM stripe.config()")
+                .unwrap();
+        assert!(!shown.contains("supersecretvalue"), "{shown}");
+        assert!(!shown.contains(SECRET), "{shown}");
+        assert!(shown.contains("webhook_secrets=1 configured"), "{shown}");
+        assert!(
+            shown.contains("stripe.api_base=https://api.stripe.com"),
+            "{shown}"
+        );
+        assert_eq!(
+            one::<bool>(&format!("SELECT stripe.remove_webhook_secret('{SECRET}')")),
+            Some(true)
+        );
+        assert_eq!(
+            one::<bool>(&format!("SELECT stripe.remove_webhook_secret('{SECRET}')")),
+            Some(false)
+        );
+    }
+
+    #[pg_test]
+    fn sync_errors_are_actionable() {
+        setup();
+        let r = outcome("SELECT stripe.sync('nonsense')");
+        assert!(r.starts_with("22023") && r.contains("nonsense"), "{r}");
+        let r = outcome("SELECT stripe.sync('customer')");
+        assert!(r.starts_with("55000") && r.contains("API key"), "{r}");
+        Spi::run("SELECT stripe.set_api_key('sk_test_abc123')").unwrap();
+        Spi::run("SET stripe.api_base = 'http://127.0.0.1:9'").unwrap();
+        Spi::run("SET stripe.max_retries = 0").unwrap();
+        let r = outcome("SELECT stripe.sync('customer')");
+        assert!(r.starts_with("08006"), "{r}");
+        assert!(!r.contains("abc123"), "the key must not leak: {r}");
+    }
+
+    #[pg_test]
+    fn settings_are_registered_and_superuser_only() {
+        let ctx = one::<String>(
+            "SELECT string_agg(name || ':' || context, ',' ORDER BY name) FROM pg_settings WHERE name LIKE 'stripe.%'",
+        )
+        .unwrap();
+        for name in [
+            "api_base",
+            "api_version",
+            "http_timeout",
+            "max_retries",
+            "webhook_tolerance",
+        ] {
+            assert!(ctx.contains(&format!("stripe.{name}:superuser")), "{ctx}");
+        }
+        assert!(outcome("SET stripe.no_such_setting = 1").starts_with("42704"));
+    }
+}
