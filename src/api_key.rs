@@ -7,7 +7,7 @@ use pgrx::prelude::*;
 pub fn api_key() -> String {
     let key = spi(
         "reading the API key",
-        Spi::get_one::<String>("SELECT api_key FROM stripe._api_key"),
+        Spi::get_one::<String>("SELECT (SELECT api_key FROM stripe._api_key)"),
     );
     key.unwrap_or_else(|| {
         raise(

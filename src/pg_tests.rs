@@ -307,6 +307,7 @@ mod tests {
 
     #[pg_test]
     fn settings_are_registered_and_superuser_only() {
+        setup();
         let ctx = one::<String>(
             "SELECT string_agg(name || ':' || context, ',' ORDER BY name) FROM pg_settings WHERE name LIKE 'stripe.%'",
         )
@@ -320,6 +321,7 @@ mod tests {
         ] {
             assert!(ctx.contains(&format!("stripe.{name}:superuser")), "{ctx}");
         }
-        assert!(outcome("SET stripe.no_such_setting = 1").starts_with("42704"));
+        let typo = outcome("SET stripe.no_such_setting = 1");
+        assert!(typo.starts_with("42602") && typo.contains("stripe.no_such_setting"), "{typo}");
     }
 }

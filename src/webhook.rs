@@ -80,7 +80,13 @@ fn run_plan(
                     plans.insert(key, plan);
                 }
                 let plan = &plans[key];
-                c.update(plan, None, args)?.first().get_one::<String>()
+                let rows = c.update(plan, None, args)?;
+                // No row: the event id was already recorded (a duplicate delivery).
+                if rows.is_empty() {
+                    Ok(None)
+                } else {
+                    rows.first().get_one::<String>()
+                }
             }),
         )
     })
