@@ -305,6 +305,86 @@ mod tests {
         assert!(!r.contains("abc123"), "the key must not leak: {r}");
     }
 
+    fn mirror_state() -> String {
+        one::<String>(
+            "SELECT string_agg(id || '=' || data::text || '@' || stripe_as_of::text, E'\\n' ORDER BY id)
+             FROM (SELECT id, data, stripe_as_of FROM stripe.customers
+                   UNION ALL SELECT id, data, stripe_as_of FROM stripe.products) s",
+        )
+        .unwrap_or_default()
+    }
+
+    #[pg_test]
+    fn shuffled_and_duplicated_deliveries_end_in_the_same_state() {
+        setup();
+        let t0 = now() - 100;
+        // A history per object: created, several updates (two in the same second), deleted.
+        let mut history = Vec::new();
+        for c in 0..4 {
+            let id = format!("cus_shuf{c}");
+            let mut at = t0;
+            let body = |v: i64| json!({"id": id, "object": "customer", "email": format!("v{v}@x"), "created": t0});
+            history.push(event(
+                &format!("evt_{c}_0"),
+                "customer.created",
+                at,
+                body(0),
+            ));
+            for v in 1..5 {
+                if v != 3 {
+                    at += 1; // v2 and v3 share a second: whichever lands last wins
+                }
+                history.push(event(
+                    &format!("evt_{c}_{v}"),
+                    "customer.updated",
+                    at,
+                    body(v),
+                ));
+            }
+            if c % 2 == 0 {
+                history.push(event(
+                    &format!("evt_{c}_9"),
+                    "customer.deleted",
+                    at + 1,
+                    body(4),
+                ));
+            }
+        }
+        history.push(event(
+            "evt_p",
+            "product.created",
+            t0,
+            json!({"id": "prod_s", "object": "product", "name": "A"}),
+        ));
+        for e in &history {
+            ingest(e);
+        }
+        let in_order = mirror_state();
+        assert!(
+            in_order.contains("v4@x") && in_order.contains("\"deleted\": true"),
+            "{in_order}"
+        );
+
+        // Same events again: shuffled (a fixed LCG, so failures reproduce) with duplicates.
+        Spi::run("TRUNCATE stripe.customers, stripe.products, stripe.events").unwrap();
+        let mut order: Vec<usize> = (0..history.len()).chain(0..history.len()).collect();
+        let mut seed: u64 = 0x5eed;
+        for i in (1..order.len()).rev() {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            order.swap(i, (seed >> 33) as usize % (i + 1));
+        }
+        for &i in &order {
+            ingest(&history[i]);
+        }
+        assert_eq!(mirror_state(), in_order);
+        assert_eq!(
+            one::<i64>("SELECT count(*) FROM stripe.events"),
+            Some(history.len() as i64)
+        );
+    }
+
     #[pg_test]
     fn settings_are_registered_and_superuser_only() {
         setup();
@@ -322,6 +402,9 @@ mod tests {
             assert!(ctx.contains(&format!("stripe.{name}:superuser")), "{ctx}");
         }
         let typo = outcome("SET stripe.no_such_setting = 1");
-        assert!(typo.starts_with("42602") && typo.contains("stripe.no_such_setting"), "{typo}");
+        assert!(
+            typo.starts_with("42602") && typo.contains("stripe.no_such_setting"),
+            "{typo}"
+        );
     }
 }

@@ -51,8 +51,8 @@ def test_250_prices_in_3_pages(conn, fake_api, catalog):
 
 
 def test_requests_carry_key_version_and_user_agent(conn, fake_api, catalog):
-    default_version = conn.execute("SELECT current_setting('stripe.api_version')").fetchone()[0]
     sync(conn, "product")
+    default_version = conn.execute("SELECT current_setting('stripe.api_version')").fetchone()[0]
     conn.execute("SET stripe.api_version = '2024-06-20'")
     sync(conn, "product")
     conn.execute("SET stripe.api_version = ''")  # empty: the account's default, no header
