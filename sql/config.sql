@@ -7,7 +7,7 @@ AS $$
 BEGIN
     -- Stripe secret keys are sk_… (secret) or rk_… (restricted); publishable keys (pk_…) cannot
     -- read the API. The message names the prefix only, never the key.
-    IF key IS NULL OR key !~ '^(sk|rk)_(test|live)_[A-Za-z0-9]+$' THEN
+    IF key IS NULL OR key !~ '^(sk|rk)_(test|live)_[A-Za-z0-9_]+$' THEN
         RAISE EXCEPTION 'stripe.set_api_key: not a Stripe secret key'
             USING ERRCODE = '22023',
                   HINT = 'Use a secret key (sk_test_…, sk_live_…) or a restricted key (rk_…) from the Stripe dashboard.';

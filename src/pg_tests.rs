@@ -386,6 +386,62 @@ mod tests {
     }
 
     #[pg_test]
+    fn sync_page_and_events_interleave_by_second() {
+        setup();
+        let t = now();
+        let page = json!({"object": "list", "has_more": false,
+            "data": [{"id": "cus_s", "object": "customer", "email": "synced@x", "livemode": false}]});
+        let upsert = |fetched: i64| {
+            Spi::run_with_args(
+                &crate::sql_gen::upsert_page(crate::catalog::lookup("customer").unwrap()),
+                &[page.to_string().as_str().into(), (fetched as f64).into()],
+            )
+            .unwrap()
+        };
+        upsert(t);
+        // An update later in the same second as the fetch must not be lost...
+        let later = ingest(&event(
+            "evt_same",
+            "customer.updated",
+            t,
+            json!({"id": "cus_s", "object": "customer", "email": "later@x"}),
+        ));
+        assert_eq!(later["result"], "applied");
+        // ...an older one is stale, and a newer sync wins again.
+        let older = ingest(&event(
+            "evt_old",
+            "customer.updated",
+            t - 1,
+            json!({"id": "cus_s", "object": "customer", "email": "older@x"}),
+        ));
+        assert_eq!(older["result"], "stale");
+        upsert(t + 1);
+        assert_eq!(
+            one::<String>("SELECT email || ' ' || synced_from FROM stripe.customers").as_deref(),
+            Some("synced@x sync")
+        );
+        // Mark-missing only touches rows of the key's mode that the sync did not see.
+        ingest(&event(
+            "evt_live",
+            "customer.created",
+            t,
+            json!({"id": "cus_live", "object": "customer", "livemode": true}),
+        ));
+        let sql = crate::sql_gen::mark_missing_deleted(crate::catalog::lookup("customer").unwrap());
+        Spi::run_with_args(&sql, &[((t + 1) as f64).into(), false.into()]).unwrap();
+        assert_eq!(
+            one::<i64>("SELECT count(*) FROM stripe.customers WHERE deleted"),
+            Some(0)
+        );
+        Spi::run_with_args(&sql, &[((t + 2) as f64).into(), false.into()]).unwrap();
+        assert_eq!(
+            one::<String>("SELECT string_agg(id, ',') FROM stripe.customers WHERE deleted")
+                .as_deref(),
+            Some("cus_s")
+        );
+    }
+
+    #[pg_test]
     fn settings_are_registered_and_superuser_only() {
         setup();
         let ctx = one::<String>(

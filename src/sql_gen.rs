@@ -2,8 +2,10 @@
 //! strings, so the statements are unit-tested here and executed by the pgrx glue.
 //!
 //! Ordering rule shared by every write: a row is only replaced by data at least as new as what it
-//! holds (`stripe_as_of`). At equal times a `*.created` event never replaces anything and a
-//! deleted row stays deleted, because within one second creation comes first and deletion last.
+//! holds (`stripe_as_of`, whole seconds: events carry no finer time). At equal seconds a
+//! `*.created` event never replaces anything and a deleted row stays deleted, because within one
+//! second creation comes first and deletion last; other events and syncs win ties, since a change
+//! later in the same second as a sync's fetch must not be lost.
 
 use crate::catalog::ObjectType;
 
@@ -20,7 +22,7 @@ const UPDATE_SET: &str = "data = excluded.data, synced_at = excluded.synced_at, 
      synced_from = excluded.synced_from, stripe_as_of = excluded.stripe_as_of";
 
 /// Upserts one list page. `$1` text: the list response body (`{"data": [...]}`);
-/// `$2` float8: unix time the page was fetched. Affected rows = objects written.
+/// `$2` float8: unix second the page was fetched in. Affected rows = objects written.
 pub fn upsert_page(t: &ObjectType) -> String {
     format!(
         "INSERT INTO {table} AS t (id, data, synced_at, synced_from, stripe_as_of) \
@@ -33,7 +35,8 @@ pub fn upsert_page(t: &ObjectType) -> String {
 }
 
 /// After a complete, unfiltered sync: rows of the key's mode that the listing did not return
-/// and nothing newer touched are gone from Stripe. `$1` float8: sync start; `$2` bool: livemode.
+/// and nothing newer touched are gone from Stripe. `$1` float8: the second the sync started in;
+/// `$2` bool: livemode.
 pub fn mark_missing_deleted(t: &ObjectType) -> String {
     format!(
         "UPDATE {table} SET data = data || '{{\"deleted\": true}}', synced_at = clock_timestamp(), \

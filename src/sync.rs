@@ -78,7 +78,9 @@ pub fn run_sync(t: &ObjectType, since: Option<i64>) -> SyncStats {
         pgrx::check_for_interrupts!();
     };
     loop {
-        let fetched_at = unix_now();
+        // Events carry whole seconds; a page fetched during second T reflects Stripe as of T,
+        // so an event created later in that same second still applies (see sql_gen).
+        let fetched_at = unix_now().floor();
         let page = match pager.next_page(&interrupt) {
             None => break,
             Some(Ok(p)) => p,
@@ -107,7 +109,7 @@ pub fn run_sync(t: &ObjectType, since: Option<i64>) -> SyncStats {
         stats.marked_deleted = spi(
             "marking deleted objects",
             Spi::connect_mut(|c| {
-                let args: [DatumWithOid; 2] = [started.into(), livemode.into()];
+                let args: [DatumWithOid; 2] = [started.floor().into(), livemode.into()];
                 c.update(sql.as_str(), None, &args).map(|r| r.len() as i64)
             }),
         );

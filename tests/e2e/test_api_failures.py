@@ -66,7 +66,23 @@ def test_502_html_body_is_summarized(conn, fake_api, prices):
     assert "502" in msg and "502 Bad Gateway" in msg and "nginx" in msg
     assert "<" not in msg and "\n" not in msg  # tags stripped, one line
     assert "2 attempts" in msg
+    assert_no_secret(error_text(e), API_KEY)
     assert len(fake_api.list_requests("/v1/prices")) == 2
+
+
+def test_key_echoed_in_a_plain_error_body_is_scrubbed(conn, fake_api, prices):
+    # Debug pages of proxies echo request headers; the summary of such a body must not carry the key.
+    fake_api.script(Reply(400, f"Bad Request\nAuthorization: Bearer {API_KEY}\n", content_type="text/plain"))
+    e = sql_error(conn, "SELECT stripe.sync('price')")
+    assert "Authorization: Bearer" in e.diag.message_primary  # the body is reported...
+    assert_no_secret(error_text(e), API_KEY)                      # ...without the key
+
+
+def test_no_api_key_configured(db):
+    with db.connect() as fresh:
+        e = sql_error(fresh, "SELECT stripe.sync('customer')")
+    assert e.sqlstate == "55000", error_text(e)
+    assert "set_api_key" in (e.diag.message_hint or "")
 
 
 def test_a_failed_sync_leaves_the_mirror_unchanged(conn, fake_api):

@@ -2,6 +2,8 @@
 the extension: the documented SQLSTATEs, secret rotation, and event ordering."""
 
 import json
+import random
+import threading
 import time
 
 import pytest
@@ -117,3 +119,47 @@ def test_ordering_older_events_never_overwrite(hooks):
     statuses = dict(hooks.execute("SELECT id, status FROM stripe.events").fetchall())
     assert statuses == {"evt_e2e_order1": "applied", "evt_e2e_order2": "stale", "evt_e2e_order3": "stale",
                         "evt_e2e_order4": "applied", "evt_e2e_order5": "applied", "evt_e2e_order6": "stale"}
+
+
+def test_sync_and_events_share_one_clock(hooks, fake_api):
+    cus = make_customers(1)[0]
+    fake_api.load(customer=[cus])
+    assert hooks.execute("SELECT stripe.sync('customer')").fetchone()[0] == 1
+    now = int(time.time())
+    # An event from before the sync fetched the list is older than the row: stale.
+    assert deliver(hooks, make_event("customer.updated", {**cus, "email": "old@example.com"}, now - 60,
+                                     "evt_e2e_before_sync"))["result"] == "stale"
+    assert deliver(hooks, make_event("customer.updated", {**cus, "email": "new@example.com"}, now + 5,
+                                     "evt_e2e_after_sync"))["result"] == "applied"
+    assert hooks.execute("SELECT email, synced_from FROM stripe.customers").fetchone() == (
+        "new@example.com", "evt_e2e_after_sync")
+    # And a later sync does not roll the row back to the listing fetched before that event.
+    assert hooks.execute("SELECT stripe.sync('customer')").fetchone()[0] == 1
+    assert hooks.execute("SELECT email FROM stripe.customers").fetchone()[0] == "new@example.com"
+
+
+def test_concurrent_duplicated_deliveries_converge_on_the_newest(db, hooks):
+    cus = make_customers(1)[0]
+    events = [make_event("customer.updated", {**cus, "email": f"v{n}@example.com"}, BASE_CREATED + n,
+                         f"evt_e2e_conc{n:02d}") for n in range(24)]
+    deliveries = [signed(e, WEBHOOK_SECRET) for e in events] * 2  # Stripe may deliver twice
+    random.Random(7).shuffle(deliveries)
+    results, failures = [], []
+
+    def worker(chunk):
+        try:
+            with db.connect() as c:
+                results.extend(ingest(c, p, sig)["result"] for p, sig in chunk)
+        except Exception as e:  # surfaced below; a thread's exception would vanish
+            failures.append(e)
+
+    threads = [threading.Thread(target=worker, args=(deliveries[i::6],)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert len(results) == 48 and results.count("duplicate") == 24
+    assert hooks.execute("SELECT email, synced_from FROM stripe.customers").fetchone() == (
+        "v23@example.com", "evt_e2e_conc23")
+    assert hooks.execute("SELECT count(*) FROM stripe.events").fetchone()[0] == 24
