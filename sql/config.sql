@@ -45,15 +45,20 @@ COMMENT ON FUNCTION stripe.remove_webhook_secret(text) IS
 
 -- What is configured, without revealing it: safe for any role that may see it.
 CREATE FUNCTION stripe.config() RETURNS TABLE (setting text, value text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT 'api_key', CASE WHEN k.api_key IS NULL THEN 'not set'
+BEGIN
+    -- The stripe.* settings exist once the library is loaded; calling into it loads it.
+    PERFORM stripe.version();
+    RETURN QUERY
+    SELECT 'api_key'::text, CASE WHEN k.api_key IS NULL THEN 'not set'
                            ELSE left(k.api_key, strpos(k.api_key, '_') + 4) || '… (set ' || k.set_at::text || ')' END
       FROM (SELECT NULL) AS one LEFT JOIN stripe._api_key k ON true
     UNION ALL
     SELECT 'webhook_secrets', count(*)::text || ' configured' FROM stripe._webhook_secrets
     UNION ALL
-    SELECT name, setting FROM pg_settings WHERE name LIKE 'stripe.%'
+    SELECT s.name::text, s.setting FROM pg_settings s WHERE s.name LIKE 'stripe.%';
+END
 $$;
 COMMENT ON FUNCTION stripe.config() IS
     'The effective configuration; the key shows only its mode (sk_test_/sk_live_), never its secret part.';

@@ -5,85 +5,394 @@
 /// How Stripe signals that an object is gone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deletion {
-    /// `DELETE /v1/<type>/<id>` exists, a `<prefix>.deleted` event is sent, and the list
-    /// endpoint stops returning the object. A full sync marks rows it no longer sees.
+    /// A `DELETE` endpoint exists, a `*.deleted` event is sent, and the list endpoint stops
+    /// returning the object. A full sync marks rows it no longer sees.
     Deleted,
-    /// The object is never removed, only archived (e.g. `active = false`); every object stays
-    /// in the list, so a full sync never marks anything deleted.
-    Archived,
+    /// Never removed: the object ends in a status (e.g. a subscription's `canceled`), which
+    /// the list still returns (with `list_params` where Stripe needs asking).
+    Status(&'static str),
+    /// Never removed, only archived or left as a record (e.g. `active = false`, a charge).
+    Kept,
+}
+
+/// Where a type hangs off another type: types listable only per parent, and nested lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parent {
+    /// Catalog name of the parent type.
+    pub name: &'static str,
+    /// Column of this table holding the parent's id (indexed).
+    pub column: &'static str,
+    /// The parent object's list field that inlines up to 10 of these (`lines`), if any.
+    pub inline_field: Option<&'static str>,
+    /// Field of this object naming its parent, for rows that arrive on their own (events).
+    pub own_field: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ObjectType {
-    /// Stripe's `object` field, e.g. `customer`, `checkout.session`.
-    pub object: &'static str,
+    /// Catalog key: Stripe's `object` name for top-level types (`checkout.session`).
+    pub name: &'static str,
+    /// Values of Stripe's `object` field this table stores.
+    pub objects: &'static [&'static str],
     /// Table in the `stripe` schema.
     pub table: &'static str,
-    /// List endpoint; also `<list_path>/<id>` retrieves one object.
-    pub list_path: &'static str,
-    /// Event types `<event_prefix>.*` carry this object in `data.object`.
-    pub event_prefix: &'static str,
+    /// List endpoint, `{parent}` standing for a parent id; `None` where Stripe has none.
+    pub list_path: Option<&'static str>,
+    pub parent: Option<Parent>,
+    /// Event types `<prefix>.<action>` carry this type in `data.object`.
+    pub event_prefixes: &'static [&'static str],
     pub deletion: Deletion,
     /// Whether the list endpoint accepts `created[gte]` (for `since` windows).
     pub created_filter: bool,
     /// Fixed query parameters every list call needs (e.g. `status=all`).
     pub list_params: &'static [(&'static str, &'static str)],
+    /// Fields holding another catalog type's object inline (`discount`), mirrored with it.
+    pub embeds: &'static [(&'static str, &'static str)],
 }
 
 const BASE: ObjectType = ObjectType {
-    object: "",
+    name: "",
+    objects: &[],
     table: "",
-    list_path: "",
-    event_prefix: "",
-    deletion: Deletion::Deleted,
+    list_path: None,
+    parent: None,
+    event_prefixes: &[],
+    deletion: Deletion::Kept,
     created_filter: true,
     list_params: &[],
+    embeds: &[],
 };
 
+/// Declares a top-level type whose name, object and event prefix are all `$name`.
+macro_rules! top {
+    ($name:literal, $table:literal, $path:literal $(, $field:ident : $value:expr)* $(,)?) => {
+        ObjectType {
+            $($field: $value,)*
+            ..ObjectType {
+                name: $name,
+                objects: &[$name],
+                table: $table,
+                list_path: Some($path),
+                event_prefixes: &[$name],
+                ..BASE
+            }
+        }
+    };
+}
+
+const fn parent(name: &'static str, column: &'static str) -> Option<Parent> {
+    Some(Parent {
+        name,
+        column,
+        inline_field: None,
+        own_field: None,
+    })
+}
+
+const fn nested(name: &'static str, column: &'static str, field: &'static str) -> Option<Parent> {
+    Some(Parent {
+        name,
+        column,
+        inline_field: Some(field),
+        own_field: None,
+    })
+}
+
+use Deletion::{Deleted, Status};
+
 /// In dependency order: a type comes after the types its rows refer to, so `sync_all`
-/// fills parents first.
+/// fills parents first and per-parent types find their parents already mirrored.
 pub static CATALOG: &[ObjectType] = &[
+    // Core
+    top!("account", "accounts", "/v1/accounts", deletion: Deleted),
+    top!("customer", "customers", "/v1/customers", deletion: Deleted,
+         embeds: &[("discount", "discount")]),
+    top!("product", "products", "/v1/products", deletion: Deleted),
+    top!("price", "prices", "/v1/prices", deletion: Deleted),
+    top!("plan", "plans", "/v1/plans", deletion: Deleted),
+    top!("coupon", "coupons", "/v1/coupons", deletion: Deleted),
+    top!("promotion_code", "promotion_codes", "/v1/promotion_codes"),
+    top!("tax_rate", "tax_rates", "/v1/tax_rates"),
+    top!("tax_code", "tax_codes", "/v1/tax_codes", created_filter: false),
+    top!("shipping_rate", "shipping_rates", "/v1/shipping_rates"),
+    top!("billing.meter", "billing_meters", "/v1/billing/meters", created_filter: false),
+    top!("entitlements.feature", "entitlements_features", "/v1/entitlements/features",
+         created_filter: false),
+    top!("file", "files", "/v1/files"),
+    top!("file_link", "file_links", "/v1/file_links"),
+    top!("payment_intent", "payment_intents", "/v1/payment_intents", deletion: Status("canceled")),
+    top!("setup_intent", "setup_intents", "/v1/setup_intents", deletion: Status("canceled")),
+    top!("charge", "charges", "/v1/charges"),
+    top!("refund", "refunds", "/v1/refunds", event_prefixes: &["refund", "charge.refund"]),
+    top!("dispute", "disputes", "/v1/disputes", event_prefixes: &["charge.dispute"]),
+    top!("review", "reviews", "/v1/reviews"),
+    top!("radar.early_fraud_warning", "early_fraud_warnings", "/v1/radar/early_fraud_warnings",
+         created_filter: false),
+    top!("payout", "payouts", "/v1/payouts"),
+    top!(
+        "balance_transaction",
+        "balance_transactions",
+        "/v1/balance_transactions"
+    ),
+    // Billing
+    top!("subscription", "subscriptions", "/v1/subscriptions",
+         event_prefixes: &["customer.subscription"], deletion: Status("canceled"),
+         list_params: &[("status", "all")], embeds: &[("discount", "discount")]),
     ObjectType {
-        object: "customer",
-        table: "customers",
-        list_path: "/v1/customers",
-        event_prefix: "customer",
+        name: "subscription_item",
+        objects: &["subscription_item"],
+        table: "subscription_items",
+        list_path: Some("/v1/subscription_items?subscription={parent}"),
+        parent: Some(Parent {
+            name: "subscription",
+            column: "subscription",
+            inline_field: Some("items"),
+            own_field: Some("subscription"),
+        }),
+        deletion: Deleted,
+        created_filter: false,
+        ..BASE
+    },
+    top!("subscription_schedule", "subscription_schedules", "/v1/subscription_schedules",
+         deletion: Status("canceled")),
+    top!("invoice", "invoices", "/v1/invoices", deletion: Deleted,
+         embeds: &[("discount", "discount")]),
+    ObjectType {
+        name: "line_item",
+        objects: &["line_item"],
+        table: "invoice_lines",
+        list_path: Some("/v1/invoices/{parent}/lines"),
+        parent: Some(Parent {
+            name: "invoice",
+            column: "invoice",
+            inline_field: Some("lines"),
+            own_field: Some("invoice"),
+        }),
+        created_filter: false,
+        ..BASE
+    },
+    top!("invoiceitem", "invoiceitems", "/v1/invoiceitems", deletion: Deleted),
+    top!("credit_note", "credit_notes", "/v1/credit_notes", created_filter: false,
+         deletion: Status("void")),
+    ObjectType {
+        name: "credit_note_line_item",
+        objects: &["credit_note_line_item"],
+        table: "credit_note_lines",
+        list_path: Some("/v1/credit_notes/{parent}/lines"),
+        parent: nested("credit_note", "credit_note", "lines"),
+        created_filter: false,
+        ..BASE
+    },
+    top!("quote", "quotes", "/v1/quotes", created_filter: false, deletion: Status("canceled")),
+    ObjectType {
+        name: "discount",
+        objects: &["discount"],
+        table: "discounts",
+        event_prefixes: &["customer.discount"],
+        deletion: Deleted,
         ..BASE
     },
     ObjectType {
-        object: "product",
-        table: "products",
-        list_path: "/v1/products",
-        event_prefix: "product",
+        name: "tax_id",
+        objects: &["tax_id"],
+        table: "tax_ids",
+        list_path: Some("/v1/customers/{parent}/tax_ids"),
+        parent: Some(Parent {
+            name: "customer",
+            column: "customer",
+            inline_field: None,
+            own_field: Some("customer"),
+        }),
+        event_prefixes: &["customer.tax_id"],
+        deletion: Deleted,
+        created_filter: false,
+        ..BASE
+    },
+    // Payment methods
+    ObjectType {
+        name: "payment_method",
+        objects: &["payment_method"],
+        table: "payment_methods",
+        list_path: Some("/v1/customers/{parent}/payment_methods"),
+        parent: Some(Parent {
+            name: "customer",
+            column: "customer",
+            inline_field: None,
+            own_field: Some("customer"),
+        }),
+        event_prefixes: &["payment_method"],
+        created_filter: false,
         ..BASE
     },
     ObjectType {
-        object: "price",
-        table: "prices",
-        list_path: "/v1/prices",
-        event_prefix: "price",
+        name: "customer_source",
+        objects: &["card", "bank_account", "source"],
+        table: "customer_sources",
+        list_path: Some("/v1/customers/{parent}/sources"),
+        parent: Some(Parent {
+            name: "customer",
+            column: "customer",
+            inline_field: None,
+            own_field: Some("customer"),
+        }),
+        event_prefixes: &["customer.source"],
+        deletion: Deleted,
+        created_filter: false,
         ..BASE
     },
+    ObjectType {
+        name: "mandate",
+        objects: &["mandate"],
+        table: "mandates",
+        event_prefixes: &["mandate"],
+        ..BASE
+    },
+    // Checkout
+    top!("checkout.session", "checkout_sessions", "/v1/checkout/sessions", created_filter: false),
+    ObjectType {
+        name: "checkout.session.line_item",
+        objects: &["item"],
+        table: "checkout_session_line_items",
+        list_path: Some("/v1/checkout/sessions/{parent}/line_items"),
+        parent: nested("checkout.session", "checkout_session", "line_items"),
+        created_filter: false,
+        ..BASE
+    },
+    // Connect
+    top!(
+        "application_fee",
+        "application_fees",
+        "/v1/application_fees"
+    ),
+    ObjectType {
+        name: "fee_refund",
+        objects: &["fee_refund"],
+        table: "application_fee_refunds",
+        list_path: Some("/v1/application_fees/{parent}/refunds"),
+        parent: Some(Parent {
+            name: "application_fee",
+            column: "fee",
+            inline_field: Some("refunds"),
+            own_field: Some("fee"),
+        }),
+        event_prefixes: &["application_fee.refund"],
+        created_filter: false,
+        ..BASE
+    },
+    top!("transfer", "transfers", "/v1/transfers"),
+    ObjectType {
+        name: "transfer_reversal",
+        objects: &["transfer_reversal"],
+        table: "transfer_reversals",
+        list_path: Some("/v1/transfers/{parent}/reversals"),
+        parent: Some(Parent {
+            name: "transfer",
+            column: "transfer",
+            inline_field: Some("reversals"),
+            own_field: Some("transfer"),
+        }),
+        created_filter: false,
+        ..BASE
+    },
+    ObjectType {
+        name: "external_account",
+        objects: &["card", "bank_account"],
+        table: "external_accounts",
+        list_path: Some("/v1/accounts/{parent}/external_accounts"),
+        parent: Some(Parent {
+            name: "account",
+            column: "account",
+            inline_field: None,
+            own_field: Some("account"),
+        }),
+        event_prefixes: &["account.external_account"],
+        deletion: Deleted,
+        created_filter: false,
+        ..BASE
+    },
+    // Entitlements
+    ObjectType {
+        name: "product_feature",
+        objects: &["product_feature"],
+        table: "product_features",
+        list_path: Some("/v1/products/{parent}/features"),
+        parent: parent("product", "product"),
+        deletion: Deleted,
+        created_filter: false,
+        ..BASE
+    },
+    ObjectType {
+        name: "entitlements.active_entitlement",
+        objects: &["entitlements.active_entitlement"],
+        table: "active_entitlements",
+        list_path: Some("/v1/entitlements/active_entitlements?customer={parent}"),
+        parent: parent("customer", "customer"),
+        deletion: Deleted,
+        created_filter: false,
+        ..BASE
+    },
+    // Identity
+    top!("identity.verification_session", "identity_verification_sessions",
+         "/v1/identity/verification_sessions", deletion: Status("canceled")),
+    top!(
+        "identity.verification_report",
+        "identity_verification_reports",
+        "/v1/identity/verification_reports"
+    ),
+    // Issuing (its events spell the prefix with an underscore: issuing_card.created)
+    top!("issuing.cardholder", "issuing_cardholders", "/v1/issuing/cardholders",
+         event_prefixes: &["issuing_cardholder"]),
+    top!("issuing.card", "issuing_cards", "/v1/issuing/cards", event_prefixes: &["issuing_card"]),
+    top!("issuing.authorization", "issuing_authorizations", "/v1/issuing/authorizations",
+         event_prefixes: &["issuing_authorization"]),
+    top!("issuing.transaction", "issuing_transactions", "/v1/issuing/transactions",
+         event_prefixes: &["issuing_transaction"]),
+    top!("issuing.dispute", "issuing_disputes", "/v1/issuing/disputes",
+         event_prefixes: &["issuing_dispute"]),
+    // Events themselves, from the Events API (Stripe keeps 30 days)
+    top!("event", "events", "/v1/events"),
 ];
 
-/// Finds a type by Stripe's object name (`customer`) or by its table name (`customers`).
+/// Finds a type by its catalog name (`customer`, `checkout.session`) or its table name.
 pub fn lookup(name: &str) -> Option<&'static ObjectType> {
     let name = name.trim();
     CATALOG
         .iter()
-        .find(|t| t.object.eq_ignore_ascii_case(name) || t.table.eq_ignore_ascii_case(name))
+        .find(|t| t.name.eq_ignore_ascii_case(name) || t.table.eq_ignore_ascii_case(name))
 }
 
-/// Finds a type by the exact `object` value of a Stripe object, as events carry it.
-pub fn lookup_object(object: &str) -> Option<&'static ObjectType> {
-    CATALOG.iter().find(|t| t.object == object)
+/// The type an event's `data.object` belongs to: the longest event prefix that matches
+/// (`customer.source.created` → customer sources, not customers), provided the object's
+/// `object` is one the type stores; otherwise the single type storing that object.
+pub fn route_event(event_type: &str, object: &str) -> Option<&'static ObjectType> {
+    let by_prefix = CATALOG
+        .iter()
+        .flat_map(|t| t.event_prefixes.iter().map(move |p| (t, *p)))
+        .filter(|(_, p)| {
+            event_type.len() > p.len()
+                && event_type.starts_with(p)
+                && event_type.as_bytes()[p.len()] == b'.'
+                && !event_type[p.len() + 1..].contains('.')
+        })
+        .max_by_key(|(_, p)| p.len())
+        .map(|(t, _)| t);
+    match by_prefix {
+        Some(t) if t.objects.contains(&object) => Some(t),
+        _ => {
+            let mut storing = CATALOG.iter().filter(|t| t.objects.contains(&object));
+            match (storing.next(), storing.next()) {
+                (Some(t), None) => Some(t),
+                _ => None,
+            }
+        }
+    }
 }
 
-/// Comma-separated object names, for error messages that list what is supported.
+/// Comma-separated catalog names, for error messages that list what is supported.
 pub fn known_names() -> String {
     CATALOG
         .iter()
-        .map(|t| t.object)
+        .map(|t| t.name)
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -94,9 +403,21 @@ pub fn is_deletion_event(event_type: &str) -> bool {
 }
 
 impl ObjectType {
-    /// Fully qualified, quoted table name for SQL built from the catalog.
+    /// Fully qualified table name for SQL built from the catalog.
     pub fn qualified_table(&self) -> String {
         format!("stripe.{}", quote_ident(self.table))
+    }
+
+    /// Types nested in this one (their parent is this type).
+    pub fn children(&self) -> impl Iterator<Item = &'static ObjectType> + '_ {
+        CATALOG
+            .iter()
+            .filter(move |c| c.parent.is_some_and(|p| p.name == self.name))
+    }
+
+    /// Whether a full list of this type can be fetched without knowing a parent.
+    pub fn top_level_list(&self) -> Option<&'static str> {
+        self.list_path.filter(|p| !p.contains("{parent}"))
     }
 }
 
@@ -122,25 +443,88 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_well_formed() {
-        let mut objects = HashSet::new();
+        let mut names = HashSet::new();
         let mut tables = HashSet::new();
         for t in CATALOG {
-            assert!(objects.insert(t.object), "duplicate object {}", t.object);
+            assert!(names.insert(t.name), "duplicate name {}", t.name);
             assert!(tables.insert(t.table), "duplicate table {}", t.table);
-            assert!(t.list_path.starts_with("/v1/"), "{}", t.list_path);
+            assert!(!t.objects.is_empty(), "{}", t.name);
+            if let Some(p) = t.list_path {
+                assert!(p.starts_with("/v1/"), "{p}");
+                assert_eq!(p.contains("{parent}"), t.parent.is_some(), "{}", t.name);
+            }
             assert_eq!(quote_ident(t.table), t.table, "table names need no quoting");
-            assert!(!t.event_prefix.is_empty());
         }
     }
 
     #[test]
-    fn lookup_by_object_or_table() {
+    fn parents_come_first_and_exist() {
+        for (i, t) in CATALOG.iter().enumerate() {
+            if let Some(p) = t.parent {
+                let at = CATALOG.iter().position(|x| x.name == p.name);
+                assert!(
+                    at.is_some_and(|at| at < i),
+                    "{} must follow {}",
+                    t.name,
+                    p.name
+                );
+            }
+            for (_, embedded) in t.embeds {
+                assert!(
+                    lookup(embedded).is_some(),
+                    "{} embeds unknown {embedded}",
+                    t.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_by_name_or_table() {
         assert_eq!(lookup("customer").unwrap().table, "customers");
-        assert_eq!(lookup("Prices").unwrap().object, "price");
+        assert_eq!(lookup("Prices").unwrap().name, "price");
+        assert_eq!(
+            lookup("checkout.session").unwrap().table,
+            "checkout_sessions"
+        );
         assert!(lookup("nonsense").is_none());
-        assert_eq!(lookup_object("product").unwrap().table, "products");
-        assert!(lookup_object("products").is_none());
-        assert!(known_names().contains("customer, product, price"));
+        assert!(known_names().starts_with("account, customer, product, price"));
+    }
+
+    #[test]
+    fn events_route_by_longest_prefix() {
+        let r = |e, o| route_event(e, o).map(|t| t.table);
+        assert_eq!(r("customer.updated", "customer"), Some("customers"));
+        assert_eq!(
+            r("customer.subscription.updated", "subscription"),
+            Some("subscriptions")
+        );
+        assert_eq!(
+            r("customer.source.created", "card"),
+            Some("customer_sources")
+        );
+        assert_eq!(
+            r("account.external_account.created", "card"),
+            Some("external_accounts")
+        );
+        assert_eq!(r("charge.dispute.created", "dispute"), Some("disputes"));
+        assert_eq!(r("charge.refunded", "charge"), Some("charges"));
+        assert_eq!(r("charge.refund.updated", "refund"), Some("refunds"));
+        assert_eq!(
+            r("issuing_card.created", "issuing.card"),
+            Some("issuing_cards")
+        );
+        assert_eq!(r("invoice.payment_succeeded", "invoice"), Some("invoices"));
+        assert_eq!(
+            r("application_fee.refund.updated", "fee_refund"),
+            Some("application_fee_refunds")
+        );
+        assert_eq!(r("plan.created", "plan"), Some("plans"));
+        assert_eq!(r("balance.available", "balance"), None);
+        // An object no prefix claims but exactly one type stores:
+        assert_eq!(r("something.new", "mandate"), Some("mandates"));
+        // card is stored by two types: only a prefix can decide.
+        assert_eq!(r("something.new", "card"), None);
     }
 
     #[test]

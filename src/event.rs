@@ -12,6 +12,8 @@ pub struct Envelope {
     pub created: i64,
     pub api_version: Option<String>,
     pub livemode: bool,
+    /// The Connect account the event happened on (`account`), absent for the platform's own.
+    pub account: Option<String>,
     /// `data.object.object`, e.g. `customer`.
     pub object_type: String,
     /// `data.object.id`; some objects (e.g. `balance`) have none.
@@ -46,6 +48,7 @@ struct RawEvent<'a> {
     api_version: Option<String>,
     #[serde(default)]
     livemode: bool,
+    account: Option<String>,
     data: Option<RawData<'a>>,
 }
 
@@ -103,6 +106,7 @@ pub fn parse(payload: &str) -> Result<Envelope, EventError> {
         created,
         api_version: raw.api_version,
         livemode: raw.livemode,
+        account: raw.account,
         object_type,
         object_id: id_string(object.id),
     })

@@ -12,15 +12,62 @@ pub mod signature;
 pub mod sql_gen;
 
 mod api_key;
+mod catalog_sql;
 mod errors;
 mod gucs;
 mod sync;
 mod webhook;
+mod writer;
 
 pgrx::pg_module_magic!(name, version);
 
 pgrx::extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
-pgrx::extension_sql_file!("../sql/config.sql", name = "config", requires = ["schema"]);
+pgrx::extension_sql_file!(
+    "../sql/tables/core.sql",
+    name = "core",
+    requires = ["schema"]
+);
+pgrx::extension_sql_file!(
+    "../sql/tables/payments.sql",
+    name = "payments",
+    requires = ["core"]
+);
+pgrx::extension_sql_file!(
+    "../sql/tables/billing.sql",
+    name = "billing",
+    requires = ["payments"]
+);
+pgrx::extension_sql_file!(
+    "../sql/tables/checkout.sql",
+    name = "checkout",
+    requires = ["billing"]
+);
+pgrx::extension_sql_file!(
+    "../sql/tables/connect.sql",
+    name = "connect",
+    requires = ["checkout"]
+);
+pgrx::extension_sql_file!(
+    "../sql/tables/entitlements.sql",
+    name = "entitlements",
+    requires = ["connect"]
+);
+pgrx::extension_sql_file!(
+    "../sql/tables/identity.sql",
+    name = "identity",
+    requires = ["entitlements"]
+);
+pgrx::extension_sql_file!(
+    "../sql/tables/issuing.sql",
+    name = "issuing",
+    requires = ["identity"]
+);
+pgrx::extension_sql_file!("../sql/config.sql", name = "config", requires = ["issuing"]);
+pgrx::extension_sql_file!(
+    "../sql/views.sql",
+    name = "views",
+    requires = ["schema", catalog_sql::catalog, sync::sync]
+);
 pgrx::extension_sql_file!("../sql/grants.sql", name = "grants", finalize);
 
 #[pgrx::pg_guard]
@@ -28,8 +75,17 @@ pub extern "C-unwind" fn _PG_init() {
     gucs::init();
 }
 
+/// The extension's version. Calling it also loads the library, which defines the `stripe.*`
+/// settings in this session.
+#[pgrx::pg_extern]
+fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
 #[cfg(feature = "pg_test")]
 mod pg_tests;
+#[cfg(feature = "pg_test")]
+mod pg_tests_catalog;
 
 /// Required by `cargo pgrx test`.
 #[cfg(test)]

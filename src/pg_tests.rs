@@ -69,7 +69,7 @@ mod tests {
                 "SELECT to_regclass('stripe.{}') IS NOT NULL",
                 t.table
             ));
-            assert_eq!(exists, Some(true), "table for {}", t.object);
+            assert_eq!(exists, Some(true), "table for {}", t.name);
         }
         // Every mirror table (a table with data jsonb and stripe_as_of) is in the catalog.
         let tables = one::<Vec<String>>(
@@ -173,9 +173,9 @@ mod tests {
         );
         let r = ingest(&event(
             "evt_5",
-            "payout.paid",
+            "balance.available",
             t,
-            json!({"id": "po_1", "object": "payout"}),
+            json!({"object": "balance"}),
         ));
         assert_eq!(r["result"], "ignored");
         assert_eq!(
@@ -391,12 +391,18 @@ mod tests {
         let t = now();
         let page = json!({"object": "list", "has_more": false,
             "data": [{"id": "cus_s", "object": "customer", "email": "synced@x", "livemode": false}]});
+        let body = page.to_string();
         let upsert = |fetched: i64| {
-            Spi::run_with_args(
-                &crate::sql_gen::upsert_page(crate::catalog::lookup("customer").unwrap()),
-                &[page.to_string().as_str().into(), (fetched as f64).into()],
-            )
-            .unwrap()
+            let w = crate::writer::Write {
+                json: &body,
+                as_of: fetched as f64,
+                from: "sync",
+                account: None,
+                wins_tie: true,
+                parent: None,
+                deletes: false,
+            };
+            crate::writer::write_page(crate::catalog::lookup("customer").unwrap(), &w);
         };
         upsert(t);
         // An update later in the same second as the fetch must not be lost...
@@ -415,6 +421,8 @@ mod tests {
             json!({"id": "cus_s", "object": "customer", "email": "older@x"}),
         ));
         assert_eq!(older["result"], "stale");
+        // The sync that writes next starts now (wall clock, with its fraction of a second).
+        let sync_start = one::<f64>("SELECT extract(epoch FROM clock_timestamp())::float8").unwrap();
         upsert(t + 1);
         assert_eq!(
             one::<String>("SELECT email || ' ' || synced_from FROM stripe.customers").as_deref(),
@@ -428,10 +436,11 @@ mod tests {
             json!({"id": "cus_live", "object": "customer", "livemode": true}),
         ));
         let sql = crate::sql_gen::mark_missing_deleted(crate::catalog::lookup("customer").unwrap());
-        Spi::run_with_args(&sql, &[((t + 1) as f64).into(), false.into()]).unwrap();
+        Spi::run_with_args(&sql, &[sync_start.into(), false.into()]).unwrap();
         assert_eq!(
             one::<i64>("SELECT count(*) FROM stripe.customers WHERE deleted"),
-            Some(0)
+            Some(0),
+            "the sync saw cus_s; cus_live is another mode"
         );
         Spi::run_with_args(&sql, &[((t + 2) as f64).into(), false.into()]).unwrap();
         assert_eq!(

@@ -1,110 +1,306 @@
 //! SQL text for the statements sync and ingest run, built from the catalog. Pure: it only makes
 //! strings, so the statements are unit-tested here and executed by the pgrx glue.
 //!
+//! One statement writes a batch of objects of one type *and* everything hanging off them: the
+//! nested lists Stripe inlines (invoice lines, subscription items, …) replace the parent's child
+//! rows, and embedded objects (a customer's discount) are upserted into their own tables.
+//!
 //! Ordering rule shared by every write: a row is only replaced by data at least as new as what it
 //! holds (`stripe_as_of`, whole seconds: events carry no finer time). At equal seconds a
 //! `*.created` event never replaces anything and a deleted row stays deleted, because within one
 //! second creation comes first and deletion last; other events and syncs win ties, since a change
 //! later in the same second as a sync's fetch must not be lost.
+//!
+//! Every write statement takes the same parameters, so the glue binds them one way:
+//! `$1` text  the JSON (a list page, a page of children, or an event)
+//! `$2` float8 the unix second the data reflects
+//! `$3` text  synced_from: `sync` or the event id
+//! `$4` text  account_id (Connect account, or NULL for the platform's own)
+//! `$5` bool  whether this write wins a tie on `stripe_as_of`
+//! `$6` text  the parent id, for types that hang off a parent (else NULL)
+//! `$7` bool  the event deletes its object
 
-use crate::catalog::ObjectType;
+use crate::catalog::{lookup, ObjectType, CATALOG};
 
-/// The condition under which incoming `excluded` data may replace row `t`.
-/// `$tie` is a boolean parameter: whether this write wins a tie on `stripe_as_of`.
-fn newer_wins(tie_param: &str) -> String {
+pub const WRITE_PARAMS: usize = 7;
+
+/// Where a write statement's objects come from (a FROM item yielding `o`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Source {
+    /// A list response (`{"data": [...]}`), from a sync or a nested list's own URL.
+    ListPage,
+    /// An event's `data.object`, guarded so an already-recorded event writes nothing.
+    Event,
+}
+
+const UPDATE_SET: &str = "data = excluded.data, account_id = excluded.account_id, \
+     synced_at = excluded.synced_at, synced_from = excluded.synced_from, \
+     stripe_as_of = excluded.stripe_as_of";
+
+fn newer_wins(tie: &str) -> String {
     format!(
         "t.stripe_as_of < excluded.stripe_as_of \
-         OR (t.stripe_as_of = excluded.stripe_as_of AND {tie_param} AND NOT t.deleted)"
+         OR (t.stripe_as_of = excluded.stripe_as_of AND {tie} AND NOT t.deleted)"
     )
 }
 
-const UPDATE_SET: &str = "data = excluded.data, synced_at = excluded.synced_at, \
-     synced_from = excluded.synced_from, stripe_as_of = excluded.stripe_as_of";
-
-/// Upserts one list page. `$1` text: the list response body (`{"data": [...]}`);
-/// `$2` float8: unix second the page was fetched in. Affected rows = objects written.
-pub fn upsert_page(t: &ObjectType) -> String {
+/// `INSERT … ON CONFLICT` of the objects `from` yields (as `o`, kept where `filter` holds)
+/// into `t`'s table.
+fn upsert(
+    t: &ObjectType,
+    from: &str,
+    filter: &str,
+    parent_expr: Option<&str>,
+    tie: &str,
+    returning: &str,
+) -> String {
+    let (pcol, pval, pset, pfilter) = match (t.parent, parent_expr) {
+        (Some(p), Some(expr)) => (
+            format!(", {}", p.column),
+            format!(", {expr}"),
+            format!(", {0} = excluded.{0}", p.column),
+            format!(" AND {expr} IS NOT NULL"),
+        ),
+        _ => Default::default(),
+    };
     format!(
-        "INSERT INTO {table} AS t (id, data, synced_at, synced_from, stripe_as_of) \
-         SELECT DISTINCT ON (o ->> 'id') o ->> 'id', o, clock_timestamp(), 'sync', to_timestamp($2) \
-         FROM jsonb_array_elements($1::jsonb -> 'data') AS o \
-         ON CONFLICT (id) DO UPDATE SET {UPDATE_SET} WHERE {cond}",
+        "INSERT INTO {table} AS t (id, data{pcol}, account_id, synced_at, synced_from, stripe_as_of) \
+         SELECT DISTINCT ON (o ->> 'id') o ->> 'id', o{pval}, $4, clock_timestamp(), $3, to_timestamp($2) \
+         FROM {from} WHERE o ->> 'id' IS NOT NULL{filter}{pfilter} \
+         ON CONFLICT (id) DO UPDATE SET {UPDATE_SET}{pset} WHERE {cond} {returning}",
         table = t.qualified_table(),
-        cond = newer_wins("true"),
+        cond = newer_wins(tie),
+    )
+}
+
+/// The parent id of an object of type `t`: the bound parent, else the object's own field.
+fn parent_expr(t: &ObjectType) -> Option<String> {
+    t.parent.map(|p| match p.own_field {
+        Some(f) => format!("coalesce($6, o ->> '{f}')"),
+        None => "$6".to_string(),
+    })
+}
+
+/// CTEs that follow `up` (the written parents: id, data): nested lists and embedded objects.
+fn dependents(t: &ObjectType) -> Vec<String> {
+    let mut ctes = Vec::new();
+    for (i, c) in t.children().enumerate() {
+        let (Some(p), Some(field)) = (c.parent, c.parent.and_then(|p| p.inline_field)) else {
+            continue;
+        };
+        let list = format!("p.data -> '{field}'");
+        // Replace only when the parent carries the whole list: absent (not expanded) or
+        // truncated (`has_more`) lists are completed by paging, then pruned by the glue.
+        ctes.push(format!(
+            "d{i} AS (DELETE FROM {ct} c USING up p WHERE c.{pc} = p.id \
+             AND jsonb_typeof({list}) = 'object' \
+             AND NOT coalesce(({list} ->> 'has_more')::boolean, false) \
+             AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements({list} -> 'data') k \
+                             WHERE k ->> 'id' = c.id))",
+            ct = c.qualified_table(),
+            pc = p.column,
+        ));
+        let from = format!(
+            "up p, jsonb_array_elements(CASE WHEN jsonb_typeof({list} -> 'data') = 'array' \
+             THEN {list} -> 'data' ELSE '[]' END) o"
+        );
+        ctes.push(format!(
+            "c{i} AS ({})",
+            upsert(c, &from, "", Some("p.id"), "true", "RETURNING 1")
+        ));
+    }
+    for (i, (field, name)) in t.embeds.iter().enumerate() {
+        let e = lookup(name).expect("catalog test checks embeds");
+        let from = format!("up p, LATERAL (SELECT p.data -> '{field}' AS o) e");
+        let only_objects = " AND jsonb_typeof(o) = 'object'";
+        let sql = upsert(e, &from, only_objects, None, "true", "RETURNING 1");
+        ctes.push(format!("e{i} AS ({sql})"));
+    }
+    ctes
+}
+
+/// A jsonb array (as text) of the nested lists the written parents truncated:
+/// `[{"parent": id, "child": catalog name, "url": "/v1/…"}]`, to be paged by the glue.
+fn paging(t: &ObjectType) -> String {
+    let parts: Vec<String> = t
+        .children()
+        .filter_map(|c| c.parent.and_then(|p| p.inline_field).map(|f| (c, f)))
+        .map(|(c, f)| {
+            format!(
+                "SELECT p.id AS parent, '{name}' AS child, p.data -> '{f}' ->> 'url' AS url \
+                 FROM up p WHERE coalesce((p.data -> '{f}' ->> 'has_more')::boolean, false)",
+                name = c.name
+            )
+        })
+        .collect();
+    if parts.is_empty() {
+        "'[]'".to_string()
+    } else {
+        format!(
+            "(SELECT coalesce(jsonb_agg(x), '[]')::text FROM ({}) x)",
+            parts.join(" UNION ALL ")
+        )
+    }
+}
+
+fn with_up(t: &ObjectType, up: String) -> String {
+    let mut ctes = vec![format!("up AS ({up})")];
+    ctes.extend(dependents(t));
+    format!("WITH {}", ctes.join(", "))
+}
+
+/// Writes one list page of `t` (and its dependents). Returns one row:
+/// (objects written: bigint, truncated nested lists: text jsonb array).
+pub fn write_page(t: &ObjectType) -> String {
+    let parent = parent_expr(t);
+    let up = upsert(
+        t,
+        "jsonb_array_elements($1::jsonb -> 'data') o",
+        "",
+        parent.as_deref(),
+        "$5",
+        "RETURNING id, data",
+    );
+    format!(
+        "{} SELECT (SELECT count(*) FROM up)::text, {}",
+        with_up(t, up),
+        paging(t)
+    )
+}
+
+/// Records an event and applies its object (and dependents) in one statement, so a crash can
+/// never leave one without the other. Returns one row (status, truncated nested lists), or no
+/// row when the event id was already recorded.
+pub fn apply_event(t: &ObjectType) -> String {
+    let parent = parent_expr(t);
+    let from = "(SELECT CASE WHEN $7 THEN e -> 'data' -> 'object' || '{\"deleted\": true}' \
+                ELSE e -> 'data' -> 'object' END AS o FROM ev \
+                WHERE NOT EXISTS (SELECT 1 FROM stripe.events \
+                                  WHERE id = $3 AND status <> 'recorded')) s";
+    let up = upsert(t, from, "", parent.as_deref(), "$5", "RETURNING id, data");
+    let with = with_up(t, up).replacen("WITH ", "WITH ev AS (SELECT $1::jsonb AS e), ", 1);
+    format!(
+        "{with} INSERT INTO stripe.events (id, data, status, processed_at, account_id) \
+         SELECT $3, e, CASE WHEN EXISTS (SELECT 1 FROM up) THEN 'applied' ELSE 'stale' END, \
+         clock_timestamp(), $4 FROM ev \
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, processed_at = excluded.processed_at \
+         WHERE stripe.events.status = 'recorded' \
+         RETURNING status, {}",
+        paging(t)
+    )
+}
+
+/// Records an event whose object type the mirror does not keep. Same parameters.
+pub const RECORD_IGNORED_EVENT: &str =
+    "INSERT INTO stripe.events (id, data, status, processed_at, account_id) \
+     VALUES ($3, $1::jsonb, 'ignored', clock_timestamp(), $4) \
+     ON CONFLICT (id) DO NOTHING RETURNING status, '[]'::text";
+
+/// After paging a truncated nested list completely: child rows of the parent not seen are gone.
+/// `$1` parent id, `$2` text[] ids seen.
+pub fn prune_children(c: &ObjectType) -> String {
+    let p = c.parent.expect("prune_children takes a child type");
+    format!(
+        "DELETE FROM {} WHERE {} = $1 AND NOT (id = ANY($2))",
+        c.qualified_table(),
+        p.column
     )
 }
 
 /// After a complete, unfiltered sync: rows of the key's mode that the listing did not return
-/// and nothing newer touched are gone from Stripe. `$1` float8: the second the sync started in;
-/// `$2` bool: livemode.
+/// and nothing newer touched are gone from Stripe. `$1` float8: when the sync started (exact);
+/// `$2` bool: livemode. A row an earlier sync wrote before this one started counts as not seen
+/// even within the same second, since this listing would have returned it again.
 pub fn mark_missing_deleted(t: &ObjectType) -> String {
     format!(
         "UPDATE {table} SET data = data || '{{\"deleted\": true}}', synced_at = clock_timestamp(), \
-         synced_from = 'sync', stripe_as_of = to_timestamp($1) \
-         WHERE NOT deleted AND livemode = $2 AND stripe_as_of < to_timestamp($1)",
+         synced_from = 'sync', stripe_as_of = to_timestamp(floor($1)) \
+         WHERE NOT deleted AND coalesce(livemode, $2) = $2 \
+         AND (stripe_as_of < to_timestamp(floor($1)) \
+              OR (synced_from = 'sync' AND synced_at < to_timestamp($1)))",
         table = t.qualified_table(),
     )
 }
 
-/// Records an event and applies its object in one statement, so a crash can never leave one
-/// without the other. `$1` text: the event payload; `$2` text: event id; `$3` bool: the event
-/// deletes its object; `$4` bool: the event wins ties (not a `*.created`).
-/// Returns one row with the event's status, or no row when the event was already recorded.
-pub fn apply_event(t: &ObjectType) -> String {
+/// Ids of the parents a per-parent type is listed under.
+pub fn parent_ids(c: &ObjectType) -> String {
+    let p = c.parent.expect("parent_ids takes a child type");
+    let parent = lookup(p.name).expect("catalog test checks parents");
     format!(
-        "WITH ev AS (SELECT $1::jsonb AS e), \
-         up AS ( \
-           INSERT INTO {table} AS t (id, data, synced_at, synced_from, stripe_as_of) \
-           SELECT e -> 'data' -> 'object' ->> 'id', \
-                  CASE WHEN $3 THEN (e -> 'data' -> 'object') || '{{\"deleted\": true}}' \
-                       ELSE e -> 'data' -> 'object' END, \
-                  clock_timestamp(), $2, to_timestamp((e ->> 'created')::float8) \
-           FROM ev WHERE NOT EXISTS (SELECT 1 FROM stripe.events WHERE id = $2) \
-           ON CONFLICT (id) DO UPDATE SET {UPDATE_SET} WHERE {cond} \
-           RETURNING 1) \
-         INSERT INTO stripe.events (id, data, status, processed_at) \
-         SELECT $2, e, CASE WHEN EXISTS (SELECT 1 FROM up) THEN 'applied' ELSE 'stale' END, \
-                clock_timestamp() FROM ev \
-         ON CONFLICT (id) DO NOTHING RETURNING status",
-        table = t.qualified_table(),
-        cond = newer_wins("$4"),
+        "SELECT coalesce(array_agg(id ORDER BY id), '{{}}') FROM {} WHERE NOT deleted",
+        parent.qualified_table()
     )
 }
 
-/// Records an event whose object type the mirror does not keep. `$1` payload, `$2` event id.
-pub const RECORD_IGNORED_EVENT: &str =
-    "INSERT INTO stripe.events (id, data, status, processed_at) \
-     VALUES ($2, $1::jsonb, 'ignored', clock_timestamp()) \
-     ON CONFLICT (id) DO NOTHING RETURNING status";
+/// Every table the catalog writes to, for checks that the schema covers it.
+pub fn tables() -> impl Iterator<Item = &'static str> {
+    CATALOG.iter().map(|t| t.table)
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{lookup, CATALOG};
+    use crate::catalog::lookup;
+
+    fn max_param(sql: &str) -> usize {
+        (1..=9)
+            .filter(|p| sql.contains(&format!("${p}")))
+            .max()
+            .unwrap_or(0)
+    }
 
     #[test]
-    fn statements_name_the_table_and_all_parameters() {
+    fn write_statements_use_the_shared_parameters_only() {
         for t in CATALOG {
-            let table = format!("stripe.{}", t.table);
-            for (sql, params) in [
-                (upsert_page(t), 2),
-                (mark_missing_deleted(t), 2),
-                (apply_event(t), 4),
-            ] {
-                assert!(sql.contains(&table), "{sql}");
-                for p in 1..=params {
-                    assert!(sql.contains(&format!("${p}")), "${p} unused in {sql}");
-                }
-                assert!(!sql.contains(&format!("${}", params + 1)), "{sql}");
+            for sql in [write_page(t), apply_event(t)] {
+                assert!(sql.contains(&t.qualified_table()), "{sql}");
+                assert!(max_param(&sql) <= WRITE_PARAMS, "{sql}");
             }
         }
     }
 
     #[test]
+    fn nested_lists_and_embeds_are_written_with_their_parent() {
+        let inv = write_page(lookup("invoice").unwrap());
+        assert!(inv.contains("INSERT INTO stripe.invoice_lines"), "{inv}");
+        assert!(
+            inv.contains("DELETE FROM stripe.invoice_lines c USING up p WHERE c.invoice = p.id")
+        );
+        assert!(inv.contains("INSERT INTO stripe.discounts"), "{inv}");
+        assert!(inv.contains("'line_item' AS child"), "{inv}");
+        let cus = write_page(lookup("customer").unwrap());
+        assert!(
+            !cus.contains("DELETE"),
+            "customers have no inline lists: {cus}"
+        );
+        let tax = write_page(lookup("tax_id").unwrap());
+        assert!(tax.contains("coalesce($6, o ->> 'customer')"), "{tax}");
+    }
+
+    #[test]
     fn ordering_guard_is_on_every_upsert() {
-        let t = lookup("customer").unwrap();
-        assert!(upsert_page(t).contains("t.stripe_as_of < excluded.stripe_as_of"));
-        assert!(apply_event(t).contains("AND $4 AND NOT t.deleted"));
-        assert!(mark_missing_deleted(t).contains("livemode = $2"));
+        for t in CATALOG {
+            let sql = apply_event(t);
+            let inserts = sql.matches("INSERT INTO stripe.").count();
+            // every mirror upsert carries the guard; the events insert does not need it
+            assert_eq!(
+                sql.matches("t.stripe_as_of < excluded.stripe_as_of")
+                    .count(),
+                inserts - 1,
+                "{sql}"
+            );
+        }
+        assert!(mark_missing_deleted(lookup("customer").unwrap())
+            .contains("coalesce(livemode, $2) = $2"));
+    }
+
+    #[test]
+    fn child_helpers() {
+        let lines = lookup("line_item").unwrap();
+        assert_eq!(
+            prune_children(lines),
+            "DELETE FROM stripe.invoice_lines WHERE invoice = $1 AND NOT (id = ANY($2))"
+        );
+        assert!(parent_ids(lookup("tax_id").unwrap()).contains("FROM stripe.customers"));
     }
 }

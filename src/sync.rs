@@ -5,6 +5,7 @@ use crate::catalog::{self, ObjectType};
 use crate::client::{ApiError, ErrorKind, ListParams};
 use crate::errors::{raise, spi};
 use crate::sql_gen;
+use crate::writer::{self, Write};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -50,9 +51,82 @@ pub struct SyncStats {
     pub marked_deleted: i64,
 }
 
+fn skipped(t: &ObjectType, why: String) -> ! {
+    // sync_all reports this SQLSTATE as "skipped", not as a failure.
+    raise(
+        PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+        format!("stripe.sync('{}') skipped: {why}", t.name),
+        None,
+    )
+}
+
+struct Run<'a> {
+    t: &'a ObjectType,
+    client: crate::client::Client,
+    stats: SyncStats,
+    clock: Instant,
+}
+
+impl Run<'_> {
+    /// Pages through one list (the type's own, or one parent's) and writes every page.
+    fn list(&mut self, path: &str, params: ListParams, parent: Option<&str>) {
+        let interrupt = || {
+            pgrx::check_for_interrupts!();
+        };
+        let mut pager = self.client.pager(path, params);
+        let mut first = true;
+        loop {
+            // Events carry whole seconds; a page fetched during second T reflects Stripe as
+            // of T, so an event created later in that same second still applies (sql_gen).
+            let fetched_at = unix_now().floor();
+            let page = match pager.next_page(&interrupt) {
+                None => break,
+                Some(Ok(p)) => p,
+                Some(Err(e))
+                    if first
+                        && self.stats.pages == 0
+                        && matches!(e.status, Some(400 | 403 | 404)) =>
+                {
+                    // The account cannot use this product (Connect, Issuing, …): Stripe says why.
+                    skipped(self.t, e.to_string())
+                }
+                Some(Err(e)) => raise_api_error(&format!("stripe.sync('{}')", self.t.name), &e),
+            };
+            first = false;
+            let w = Write {
+                json: &page.body,
+                as_of: fetched_at,
+                from: "sync",
+                account: None,
+                wins_tie: true,
+                parent,
+                deletes: false,
+            };
+            let (_, truncated) = writer::write_page(self.t, &w);
+            let nested = writer::complete_lists(&self.client, &truncated, &w, &interrupt);
+            self.stats.pages += 1;
+            self.stats.objects += page.count as i64;
+            notice!(
+                "stripe.sync('{}'){}: page {}, {} objects{}, {:.1}s",
+                self.t.name,
+                parent.map(|p| format!(" under {p}")).unwrap_or_default(),
+                self.stats.pages,
+                self.stats.objects,
+                if nested > 0 {
+                    format!(" (+{nested} from truncated nested lists)")
+                } else {
+                    String::new()
+                },
+                self.clock.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
+
 pub fn run_sync(t: &ObjectType, since: Option<i64>) -> SyncStats {
-    let client = api_key::client();
-    let livemode = api_key::api_key().contains("_live_");
+    let Some(path) = t.list_path else {
+        skipped(t, "Stripe has no list endpoint for it; it is mirrored from events and from the objects that embed it".into())
+    };
     let mut params = ListParams::default();
     params.extra = t
         .list_params
@@ -63,53 +137,48 @@ pub fn run_sync(t: &ObjectType, since: Option<i64>) -> SyncStats {
         if !t.created_filter {
             raise(
                 PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-                format!("Stripe cannot filter {} by created time", t.object),
+                format!("Stripe cannot filter {} by created time", t.name),
                 Some("Call stripe.sync without since."),
             );
         }
         params.extra.push(("created[gte]".into(), s.to_string()));
     }
+    let livemode = api_key::api_key().contains("_live_");
     let started = unix_now();
-    let clock = Instant::now();
-    let upsert = sql_gen::upsert_page(t);
-    let mut stats = SyncStats::default();
-    let mut pager = client.pager(t.list_path, params);
-    let interrupt = || {
-        pgrx::check_for_interrupts!();
+    let mut run = Run {
+        t,
+        client: api_key::client(),
+        stats: SyncStats::default(),
+        clock: Instant::now(),
     };
-    loop {
-        // Events carry whole seconds; a page fetched during second T reflects Stripe as of T,
-        // so an event created later in that same second still applies (see sql_gen).
-        let fetched_at = unix_now().floor();
-        let page = match pager.next_page(&interrupt) {
-            None => break,
-            Some(Ok(p)) => p,
-            Some(Err(e)) => raise_api_error(&format!("stripe.sync('{}')", t.object), &e),
-        };
-        let written = spi(
-            "upserting a page",
-            Spi::connect_mut(|c| {
-                let args: [DatumWithOid; 2] = [page.body.as_str().into(), fetched_at.into()];
-                c.update(upsert.as_str(), None, &args).map(|r| r.len())
-            }),
-        );
-        stats.pages += 1;
-        stats.objects += page.count as i64;
-        notice!(
-            "stripe.sync('{}'): page {}, {} objects ({} written), {:.1}s",
-            t.object,
-            stats.pages,
-            stats.objects,
-            written,
-            clock.elapsed().as_secs_f64()
-        );
+    if t.parent.is_some() {
+        // Listable only per parent: walk the parents already mirrored.
+        let parents = spi(
+            "listing parents",
+            Spi::get_one::<Vec<String>>(&sql_gen::parent_ids(t)),
+        )
+        .unwrap_or_default();
+        for p in &parents {
+            let (path, query) = path.replace("{parent}", p).split_once('?').map_or_else(
+                || (path.replace("{parent}", p), None),
+                |(a, b)| (a.to_string(), Some(b.to_string())),
+            );
+            let mut params = params.clone();
+            if let Some((k, v)) = query.as_deref().and_then(|q| q.split_once('=')) {
+                params.extra.push((k.to_string(), v.to_string()));
+            }
+            run.list(&path, params, Some(p));
+        }
+    } else {
+        run.list(path, params, None);
     }
-    if since.is_none() {
+    let mut stats = run.stats;
+    if since.is_none() && t.deletion == catalog::Deletion::Deleted {
         let sql = sql_gen::mark_missing_deleted(t);
         stats.marked_deleted = spi(
             "marking deleted objects",
             Spi::connect_mut(|c| {
-                let args: [DatumWithOid; 2] = [started.floor().into(), livemode.into()];
+                let args: [DatumWithOid; 2] = [started.into(), livemode.into()];
                 c.update(sql.as_str(), None, &args).map(|r| r.len() as i64)
             }),
         );
@@ -120,7 +189,7 @@ pub fn run_sync(t: &ObjectType, since: Option<i64>) -> SyncStats {
 
 fn record_run(t: &ObjectType, started: f64, s: &SyncStats, since: Option<i64>) {
     let args: [DatumWithOid; 6] = [
-        t.object.into(),
+        t.name.into(),
         started.into(),
         s.objects.into(),
         s.pages.into(),

@@ -3,23 +3,14 @@
 
 use crate::api_key;
 use crate::catalog;
-use crate::errors::{raise, spi};
+use crate::errors::raise;
 use crate::event::{self, EventError};
 use crate::gucs;
 use crate::signature::{self, SignatureError};
 use crate::sql_gen;
-use pgrx::datum::DatumWithOid;
-use pgrx::pg_sys::{self, PgOid};
+use crate::writer::{self, Write};
 use pgrx::prelude::*;
-use pgrx::spi::OwnedPreparedStatement;
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
-
-thread_local! {
-    // Planned once per backend and table; Postgres re-plans them itself after DDL.
-    static PLANS: RefCell<HashMap<&'static str, OwnedPreparedStatement>> = RefCell::new(HashMap::new());
-}
 
 fn verify(payload: &str, sig: Option<&str>) {
     let secrets = api_key::webhook_secrets();
@@ -61,37 +52,6 @@ fn parse(payload: &str) -> event::Envelope {
     })
 }
 
-/// Runs the statement for `key` (planned on first use) and returns the status it reports.
-fn run_plan(
-    key: &'static str,
-    sql: impl FnOnce() -> String,
-    args: &[DatumWithOid],
-) -> Option<String> {
-    PLANS.with(|plans| {
-        let mut plans = plans.borrow_mut();
-        spi(
-            "applying the event",
-            Spi::connect_mut(|c| {
-                if !plans.contains_key(key) {
-                    let text = PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTOID);
-                    let boolean = PgOid::BuiltIn(pg_sys::BuiltinOid::BOOLOID);
-                    let types = [text, text, boolean, boolean];
-                    let plan = c.prepare_mut(sql().as_str(), &types[..args.len()])?.keep();
-                    plans.insert(key, plan);
-                }
-                let plan = &plans[key];
-                let rows = c.update(plan, None, args)?;
-                // No row: the event id was already recorded (a duplicate delivery).
-                if rows.is_empty() {
-                    Ok(None)
-                } else {
-                    rows.first().get_one::<String>()
-                }
-            }),
-        )
-    })
-}
-
 /// Verifies and ingests one webhook delivery. Returns what happened:
 /// `{"result": "applied" | "stale" | "ignored" | "duplicate", "event_id", "event_type", ...}`.
 #[pg_extern(security_definer)]
@@ -106,23 +66,35 @@ fn ingest_webhook(payload: Option<&str>, sig: Option<&str>) -> pgrx::JsonB {
     });
     verify(payload, sig);
     let ev = parse(payload);
-    let status = match catalog::lookup_object(&ev.object_type) {
-        Some(t) => {
-            let args: [DatumWithOid; 4] = [
-                payload.into(),
-                ev.id.as_str().into(),
-                catalog::is_deletion_event(&ev.event_type).into(),
-                (!ev.event_type.ends_with(".created")).into(),
-            ];
-            run_plan(t.table, || sql_gen::apply_event(t), &args)
-        }
-        None => {
-            let args: [DatumWithOid; 2] = [payload.into(), ev.id.as_str().into()];
-            run_plan("", || sql_gen::RECORD_IGNORED_EVENT.to_string(), &args)
-        }
+    let w = Write {
+        json: payload,
+        as_of: ev.created as f64,
+        from: &ev.id,
+        account: ev.account.as_deref(),
+        // Within one second creation comes first: a *.created never wins a tie.
+        wins_tie: !ev.event_type.ends_with(".created"),
+        parent: None,
+        deletes: catalog::is_deletion_event(&ev.event_type),
     };
+    let outcome = match catalog::route_event(&ev.event_type, &ev.object_type) {
+        Some(t) if t.name != "event" => writer::run(
+            &format!("event:{}", t.table),
+            || sql_gen::apply_event(t),
+            &w,
+        ),
+        _ => writer::run("event:ignored", || sql_gen::RECORD_IGNORED_EVENT.into(), &w),
+    };
+    if let Some((_, truncated)) = &outcome {
+        if truncated != "[]" && !truncated.is_empty() {
+            // The object's nested list was cut at 10 entries: fetch the rest from the API.
+            let interrupt = || {
+                pgrx::check_for_interrupts!();
+            };
+            writer::complete_lists(&api_key::client(), truncated, &w, &interrupt);
+        }
+    }
     pgrx::JsonB(serde_json::json!({
-        "result": status.as_deref().unwrap_or("duplicate"),
+        "result": outcome.as_ref().map_or("duplicate", |(status, _)| status.as_str()),
         "event_id": ev.id,
         "event_type": ev.event_type,
         "object_type": ev.object_type,

@@ -11,12 +11,16 @@ import itertools
 import json
 import os
 import secrets
+import urllib.parse
 import urllib.request
 
 import psycopg
 import pytest
 import stripe
 from psycopg.conninfo import make_conninfo
+
+# Asserts in these helpers then show their values on failure, like asserts in the tests.
+pytest.register_assert_rewrite("expected_columns", "sql_errors")
 
 from fixture_server import FixtureServer
 from receiver import Receiver
@@ -120,7 +124,7 @@ def fake_api(_fixture_server, conn):
 # -- localstripe --------------------------------------------------------------------------------
 
 def localstripe_config(method, path, form=None):
-    data = None if form is None else "&".join(f"{k}={v}" for k, v in form.items()).encode()
+    data = None if form is None else urllib.parse.urlencode(form).encode()
     req = urllib.request.Request(LOCALSTRIPE_URL + path, data=data, method=method)
     with urllib.request.urlopen(req, timeout=10) as r:
         assert r.status == 200, (path, r.status)

@@ -30,8 +30,8 @@ class Reply:
     delay: float = 0.0                # seconds to wait before answering (timeouts)
 
     @staticmethod
-    def stripe_error(status, message, type_="invalid_request_error", **extra):
-        return Reply(status, json.dumps({"error": {"message": message, "type": type_, **extra}}))
+    def stripe_error(status, message, type_="invalid_request_error", headers=None, **extra):
+        return Reply(status, json.dumps(error_body(message, type_, **extra)), headers=headers or {})
 
 
 @dataclass
@@ -42,9 +42,9 @@ class Request:
     headers: dict  # lower-cased names
 
 
-def stripe_error(status, message, param=None):
-    return status, {"error": {"message": message, "type": "invalid_request_error",
-                              **({"param": param} if param else {})}}
+def error_body(message, type_="invalid_request_error", **extra):
+    """Stripe's JSON error object."""
+    return {"error": {"message": message, "type": type_, **extra}}
 
 
 class FixtureServer:
@@ -97,16 +97,16 @@ class FixtureServer:
                 for o in self._objects.get(name, []):
                     if o["id"] == wanted:
                         return 200, o
-                return stripe_error(404, f"No such {name}: '{wanted}'", "id")
-        return stripe_error(404, f"Unrecognized request URL (GET: {path}).")
+                return 404, error_body(f"No such {name}: '{wanted}'", param="id")
+        return 404, error_body(f"Unrecognized request URL (GET: {path}).")
 
     def _list(self, path, name, query):
         try:
             limit = int(query.get("limit", "10"))
         except ValueError:
-            return stripe_error(400, "Invalid integer: " + query["limit"], "limit")
+            return 400, error_body("Invalid integer: " + query["limit"], param="limit")
         if not 1 <= limit <= 100:
-            return stripe_error(400, "This value must be between 1 and 100.", "limit")
+            return 400, error_body("This value must be between 1 and 100.", param="limit")
         objs = self._objects.get(name, [])
         bounds = {"gte": int.__ge__, "gt": int.__gt__, "lte": int.__le__, "lt": int.__lt__}
         for op, test in bounds.items():
@@ -117,7 +117,7 @@ class FixtureServer:
         if "starting_after" in query:
             ids = [o["id"] for o in objs]
             if query["starting_after"] not in ids:
-                return stripe_error(400, f"No such {name}: '{query['starting_after']}'", "starting_after")
+                return 400, error_body(f"No such {name}: '{query['starting_after']}'", param="starting_after")
             start = ids.index(query["starting_after"]) + 1
         page = objs[start:start + limit]
         return 200, {"object": "list", "url": path, "has_more": start + limit < len(objs), "data": page}

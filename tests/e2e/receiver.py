@@ -45,6 +45,9 @@ class Receiver:
         threading.Thread(target=self._httpd.serve_forever, name="receiver", daemon=True).start()
         return self
 
+    def serve_forever(self):
+        self._httpd.serve_forever()
+
     def stop(self):
         self._httpd.shutdown()
         self._httpd.server_close()
@@ -123,4 +126,4 @@ if __name__ == "__main__":
     args = ap.parse_args()
     r = Receiver(port=args.port, dsn=args.dsn)
     print(f"receiving webhooks at {r.url}", flush=True)
-    r._httpd.serve_forever()
+    r.serve_forever()

@@ -36,10 +36,12 @@ PG_PORT=${E2E_PG_PORT:-$(free_port)}
 LS_PORT=${E2E_LOCALSTRIPE_PORT:-$(free_port)}
 PGDIR=$(mktemp -d /tmp/djstripe-e2e-pg.XXXXXX)
 LS_PID=
+PYTEST_PID=
 
 # 2. whatever happens, stop what we started (only those PIDs) and remove the cluster
 cleanup() {
     local status=$?
+    if [ -n "$PYTEST_PID" ]; then kill "$PYTEST_PID" 2>/dev/null || true; wait "$PYTEST_PID" 2>/dev/null || true; fi
     if [ -n "$LS_PID" ]; then
         kill "$LS_PID" 2>/dev/null || true
         for _ in $(seq 50); do kill -0 "$LS_PID" 2>/dev/null || break; sleep 0.1; done
@@ -64,10 +66,14 @@ export E2E_LOCALSTRIPE_URL=http://127.0.0.1:$LS_PORT
 export E2E_FIXTURES=$SHARED/stripe/fixtures3.json
 export PYTHONDONTWRITEBYTECODE=1
 
-# 4. pytest; its status is ours
+# 4. pytest; its status is ours. In the background, so that a signal to this script is handled
+#    at once (bash runs traps only between foreground commands) and cleanup can stop pytest.
 cd "$E2E"
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@" &
+PYTEST_PID=$!
 status=0
-"$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@" || status=$?
+wait "$PYTEST_PID" || status=$?
+PYTEST_PID=
 if [ "$status" -ne 0 ]; then
     log "pytest failed ($status); last lines of the Postgres log:"
     tail -n 30 "$E2E_PG_LOG" >&2 || true

@@ -36,8 +36,7 @@ def test_500_twice_then_ok(conn, fake_api, prices):
 
 
 def test_429_waits_at_least_retry_after(conn, fake_api, prices):
-    fake_api.script(Reply(429, '{"error": {"message": "Too many requests", "type": "rate_limit_error"}}',
-                          headers={"Retry-After": "1"}))
+    fake_api.script(Reply.stripe_error(429, "Too many requests", "rate_limit_error", headers={"Retry-After": "1"}))
     started = time.monotonic()
     assert sync_prices(conn) == 30
     assert time.monotonic() - started >= 1.0

@@ -106,10 +106,10 @@ def test_full_sync_marks_only_missing_rows_of_the_keys_mode(conn, fake_api):
 
 
 def test_unknown_object_type_is_rejected(conn, fake_api):
-    e = sql_error(conn, "SELECT stripe.sync('invoice')")
+    e = sql_error(conn, "SELECT stripe.sync('unicorn')")
     assert e.sqlstate == "22023"
     known = f"{e.diag.message_primary} {e.diag.message_hint}"
-    assert "invoice" in e.diag.message_primary
+    assert "unicorn" in e.diag.message_primary
     for t in ("customer", "product", "price"):
         assert t in known
     assert fake_api.requests == []  # rejected before any request

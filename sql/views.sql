@@ -1,0 +1,55 @@
+-- djstripe_pg: the catalog as a view, and syncing every type at once.
+
+CREATE FUNCTION stripe._row_count(table_name text) RETURNS bigint
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE n bigint;
+BEGIN
+    EXECUTE format('SELECT count(*) FROM stripe.%I', table_name) INTO n;
+    RETURN n;
+END
+$$;
+
+CREATE VIEW stripe.object_types AS
+SELECT c.object_type, c.table_name, c.endpoint, c.parent, c.event_prefixes, c.deletion,
+       stripe._row_count(c.table_name) AS row_count,
+       r.finished_at AS last_synced, r.objects AS last_sync_objects
+FROM stripe._catalog() c
+LEFT JOIN stripe.sync_runs r ON r.object_type = c.object_type
+ORDER BY c.ord;
+COMMENT ON VIEW stripe.object_types IS
+    'Every Stripe object type the mirror keeps: its table, list endpoint, rows and last sync.';
+
+-- Syncs every listable type in dependency order (parents first). Each type runs in its own
+-- subtransaction, so one failing type does not stop or undo the others.
+CREATE FUNCTION stripe.sync_all(since timestamptz DEFAULT NULL)
+RETURNS TABLE (object_type text, objects bigint, pages integer, seconds numeric, status text, error text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t record;
+    started timestamptz;
+BEGIN
+    FOR t IN SELECT c.object_type, c.created_filter FROM stripe._catalog() c
+             WHERE c.endpoint IS NOT NULL ORDER BY c.ord LOOP
+        object_type := t.object_type;
+        started := clock_timestamp();
+        objects := NULL; pages := NULL; error := NULL;
+        BEGIN
+            objects := stripe.sync(t.object_type, CASE WHEN t.created_filter THEN since END);
+            SELECT r.pages INTO pages FROM stripe.sync_runs r WHERE r.object_type = t.object_type;
+            status := 'ok';
+        EXCEPTION WHEN feature_not_supported THEN
+            status := 'skipped'; error := SQLERRM;
+        WHEN query_canceled THEN
+            RAISE;  -- a cancel stops the whole run
+        WHEN OTHERS THEN
+            status := 'failed'; error := SQLERRM;
+        END;
+        seconds := round(extract(epoch FROM clock_timestamp() - started)::numeric, 3);
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION stripe.sync_all(timestamptz) IS
+    'Syncs every listable type, parents first; one row per type with its outcome.';

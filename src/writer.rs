@@ -1,0 +1,128 @@
+//! Executing the catalog's write statements (see `sql_gen`): one plan per statement and table,
+//! kept for the backend's life, and completing nested lists Stripe truncated.
+
+use crate::catalog::{self, ObjectType};
+use crate::client::{Client, ListParams};
+use crate::errors::spi;
+use crate::sql_gen::{self, WRITE_PARAMS};
+use pgrx::datum::DatumWithOid;
+use pgrx::pg_sys::{self, PgOid};
+use pgrx::prelude::*;
+use pgrx::spi::OwnedPreparedStatement;
+use serde::Deserialize;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+thread_local! {
+    // Planned once per backend; Postgres re-plans them itself after DDL.
+    static PLANS: RefCell<HashMap<String, OwnedPreparedStatement>> = RefCell::new(HashMap::new());
+}
+
+/// The shared parameters of every write statement (see `sql_gen`).
+pub struct Write<'a> {
+    pub json: &'a str,
+    pub as_of: f64,
+    pub from: &'a str,
+    pub account: Option<&'a str>,
+    pub wins_tie: bool,
+    pub parent: Option<&'a str>,
+    pub deletes: bool,
+}
+
+/// Runs the statement cached under `key` (built by `sql` on first use). Returns its one row:
+/// (status or count, truncated nested lists as JSON), or None when it returned no row.
+pub fn run(key: &str, sql: impl FnOnce() -> String, w: &Write) -> Option<(String, String)> {
+    PLANS.with(|plans| {
+        let mut plans = plans.borrow_mut();
+        spi(
+            "writing to the mirror",
+            Spi::connect_mut(|c| {
+                if !plans.contains_key(key) {
+                    let text = PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTOID);
+                    let float = PgOid::BuiltIn(pg_sys::BuiltinOid::FLOAT8OID);
+                    let boolean = PgOid::BuiltIn(pg_sys::BuiltinOid::BOOLOID);
+                    let types: [PgOid; WRITE_PARAMS] =
+                        [text, float, text, text, boolean, text, boolean];
+                    let plan = c.prepare_mut(sql().as_str(), &types)?.keep();
+                    plans.insert(key.to_string(), plan);
+                }
+                let args: [DatumWithOid; WRITE_PARAMS] = [
+                    w.json.into(),
+                    w.as_of.into(),
+                    w.from.into(),
+                    w.account.into(),
+                    w.wins_tie.into(),
+                    w.parent.into(),
+                    w.deletes.into(),
+                ];
+                let rows = c.update(&plans[key], None, &args)?;
+                if rows.is_empty() {
+                    return Ok(None);
+                }
+                let (a, b) = rows.first().get_two::<String, String>()?;
+                Ok(Some((a.unwrap_or_default(), b.unwrap_or_default())))
+            }),
+        )
+    })
+}
+
+/// Writes one list page of `t`; returns the objects written and the truncated nested lists.
+pub fn write_page(t: &ObjectType, w: &Write) -> (i64, String) {
+    let (n, paging) =
+        run(&format!("page:{}", t.table), || sql_gen::write_page(t), w).unwrap_or_default();
+    (n.parse().unwrap_or(0), paging)
+}
+
+#[derive(Deserialize)]
+struct Truncated {
+    parent: String,
+    child: String,
+    url: String,
+}
+
+#[derive(Deserialize)]
+struct Ids {
+    data: Vec<IdOnly>,
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: Option<String>,
+}
+
+/// Pages through each truncated nested list (`paging` from a write) and writes every entry,
+/// then removes child rows the complete list no longer has. Returns the children written.
+pub fn complete_lists(client: &Client, paging: &str, w: &Write, interrupt: &dyn Fn()) -> i64 {
+    let lists: Vec<Truncated> = serde_json::from_str(paging).unwrap_or_default();
+    let mut written = 0;
+    for list in lists {
+        let Some(child) = catalog::lookup(&list.child) else {
+            continue;
+        };
+        let mut seen: Vec<String> = Vec::new();
+        let mut pager = client.pager(&list.url, ListParams::default());
+        while let Some(page) = pager.next_page(interrupt) {
+            let page = page.unwrap_or_else(|e| {
+                crate::sync::raise_api_error(
+                    &format!("completing {} of {}", child.table, list.parent),
+                    &e,
+                )
+            });
+            if let Ok(ids) = serde_json::from_str::<Ids>(&page.body) {
+                seen.extend(ids.data.into_iter().filter_map(|i| i.id));
+            }
+            let page_write = Write {
+                json: &page.body,
+                parent: Some(&list.parent),
+                ..*w
+            };
+            written += write_page(child, &page_write).0;
+        }
+        let args: [DatumWithOid; 2] = [list.parent.as_str().into(), seen.into()];
+        spi(
+            "pruning a nested list",
+            Spi::run_with_args(&sql_gen::prune_children(child), &args),
+        );
+    }
+    written
+}
