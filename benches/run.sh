@@ -30,6 +30,18 @@ fi
 [ -f /usr/share/postgresql/15/extension/djstripe_pg.control ] ||
     { log "djstripe_pg is not installed into PostgreSQL 15: run scripts/install.sh first"; exit 1; }
 
+# What is being measured. A debug build (scripts/install.sh without DJSTRIPE_RELEASE=1) is
+# several times slower in Rust code; say so next to the numbers. The .so is also checked again
+# at the end: on a shared machine someone may reinstall it mid-run.
+SO=$($BIN/pg_config --pkglibdir)/djstripe_pg.so
+so_stamp() { stat -c '%y %s' "$SO"; }
+SO_STAMP=$(so_stamp)
+if readelf -S "$SO" 2>/dev/null | grep -q '\.debug_info'; then
+    SO_KIND="has debug info: probably a debug build, DJSTRIPE_RELEASE=1 bash scripts/install.sh for an optimised one"
+else
+    SO_KIND="no debug info: a release build"
+fi
+
 PORT=${BENCH_PG_PORT:-$(python3 "$BENCH/bench.py" port)}
 PGDIR=$(mktemp -d /tmp/djstripe-bench-pg.XXXXXX)   # its own dir: pgcluster.sh hands it to postgres
 WORK=$(mktemp -d /tmp/djstripe-bench.XXXXXX)
@@ -69,6 +81,12 @@ ALTER TABLE bench_pages ALTER body SET STORAGE EXTERNAL;
 CREATE TABLE floor_events (id text PRIMARY KEY, data jsonb NOT NULL);
 CREATE TABLE floor_objects (id text PRIMARY KEY, data jsonb NOT NULL);
 CREATE TABLE floor_customers (id text PRIMARY KEY, data jsonb NOT NULL);
+-- Empties every mirror table (not the _secrets): ingest and sync also write tables other than
+-- the object's own (events, embedded discounts, ...), and that list grows with the catalog.
+CREATE FUNCTION bench_reset_mirror() RETURNS void LANGUAGE plpgsql AS \$\$ BEGIN
+    EXECUTE (SELECT 'TRUNCATE ' || string_agg(format('%I.%I', schemaname, tablename), ', ')
+             FROM pg_tables WHERE schemaname = 'stripe' AND tablename NOT LIKE '\\_%');
+END \$\$;
 SQL
 
 # -- 1. webhook ingest ------------------------------------------------------------------------
@@ -101,7 +119,7 @@ for run in $(seq "$RUNS"); do
             q -c "TRUNCATE bench_events" -c "COPY bench_events FROM STDIN (FORMAT csv)" -c "ANALYZE bench_events"
         done_n=$((N / c * c))
 
-        q -c "TRUNCATE stripe.events, stripe.customers, stripe.products, stripe.prices"
+        q -c "SELECT bench_reset_mirror()" > /dev/null
         record "ingest_c$c.djstripe" "$(pgb "$WORK/ingest.sql" "$c")"
         applied=$(q -c "SELECT count(*) FROM stripe.events WHERE status = 'applied'")
         [ "$applied" = "$done_n" ] || { log "expected $done_n applied events, got $applied"; exit 1; }
@@ -117,7 +135,11 @@ done
 # The fake API renders every page up front and writes the same bodies to pages.csv for the floor.
 python3 "$BENCH/bench.py" serve "$M" "$FIXTURES" "$WORK/pages.csv" > "$WORK/http.port" &
 HTTP_PID=$!
-for _ in $(seq 600); do [ -s "$WORK/http.port" ] && break; kill -0 "$HTTP_PID"; sleep 0.1; done
+for _ in $(seq 600); do
+    [ -s "$WORK/http.port" ] && break
+    kill -0 "$HTTP_PID" 2>/dev/null || { log "the fake Stripe API did not start"; exit 1; }
+    sleep 0.1
+done
 HTTP_PORT=$(cat "$WORK/http.port")
 API=http://127.0.0.1:$HTTP_PORT
 q -c "COPY bench_pages FROM STDIN (FORMAT csv)" < "$WORK/pages.csv"
@@ -152,16 +174,17 @@ SQL
         [ "$(grep -cx "$M" <<<"$out")" = 2 ] || { log "sync did not return $M twice: $out"; exit 1; }
     fi
     times=($(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out"))
-    record "sync_insert.$side" "$(python3 -c "print($M / ${times[0]} * 1000)")"
-    record "sync_update.$side" "$(python3 -c "print($M / ${times[1]} * 1000)")"
+    record "sync_insert.$side" "$(awk "BEGIN { print $M / ${times[0]} * 1000 }")"
+    record "sync_update.$side" "$(awk "BEGIN { print $M / ${times[1]} * 1000 }")"
     for _ in $(seq 100); do [ -f "$mem" ] && break; sleep 0.05; done  # the sampler sees the exit
+    [ -f "$mem" ] || { log "no memory figures from bench.py sample"; exit 1; }
     read -r anon hwm < "$mem"
-    record "sync_anon_mb.$side" "$(python3 -c "print($anon / 1024)")"
-    record "sync_vmhwm_mb.$side" "$(python3 -c "print($hwm / 1024)")"
+    record "sync_anon_mb.$side" "$(awk "BEGIN { print $anon / 1024 }")"
+    record "sync_vmhwm_mb.$side" "$(awk "BEGIN { print $hwm / 1024 }")"
 }
 
 for run in $(seq "$RUNS"); do
-    q -c "TRUNCATE stripe.customers, floor_customers" -c "CHECKPOINT"
+    q -c "SELECT bench_reset_mirror()" -c "TRUNCATE floor_customers" -c "CHECKPOINT" > /dev/null
     sync_session djstripe "SELECT stripe.sync('customer');"
     rows=$(q -c "SELECT count(*) FILTER (WHERE NOT deleted) FROM stripe.customers")
     [ "$rows" = "$M" ] || { log "expected $M live customers after sync, got $rows"; exit 1; }
@@ -174,6 +197,9 @@ done
 # -- report -----------------------------------------------------------------------------------
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "postgres: $(q -c "SELECT version()")"
-echo "N = $N webhook events per run, M = $M customers synced per run, medians of $RUNS run(s)"
+echo "djstripe_pg $(q -c "SELECT extversion FROM pg_extension WHERE extname = 'djstripe_pg'"): $SO," \
+    "installed $(date -r "$SO" '+%F %T'), $(($(stat -c %s "$SO") >> 20)) MB, $SO_KIND"
+[ "$(so_stamp)" = "$SO_STAMP" ] || echo "WARNING: $SO was replaced during the run ($(so_stamp)); the numbers mix two builds"
+echo "N = $N webhook events per run, M = $M customers synced per run, medians of $RUNS run(s), ${SECONDS}s in all"
 echo
 python3 "$BENCH/bench.py" report "$RESULTS"

@@ -59,7 +59,13 @@ fn upsert(
             format!(", {}", p.column),
             format!(", {expr}"),
             format!(", {0} = excluded.{0}", p.column),
-            format!(" AND {expr} IS NOT NULL"),
+            // A row that names its own parent may lose it (a detached payment method);
+            // one that does not cannot be placed without the bound parent.
+            if p.own_field.is_some() {
+                String::new()
+            } else {
+                format!(" AND {expr} IS NOT NULL")
+            },
         ),
         _ => Default::default(),
     };

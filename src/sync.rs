@@ -127,12 +127,14 @@ pub fn run_sync(t: &ObjectType, since: Option<i64>) -> SyncStats {
     let Some(path) = t.list_path else {
         skipped(t, "Stripe has no list endpoint for it; it is mirrored from events and from the objects that embed it".into())
     };
-    let mut params = ListParams::default();
-    params.extra = t
-        .list_params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let mut params = ListParams {
+        extra: t
+            .list_params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Default::default()
+    };
     if let Some(s) = since {
         if !t.created_filter {
             raise(

@@ -157,7 +157,7 @@ COMMENT ON COLUMN stripe.subscriptions.account_id IS
 CREATE TABLE stripe.subscription_items (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    subscription text NOT NULL,
+    subscription text,
     price text GENERATED ALWAYS AS (coalesce(data -> 'price' ->> 'id', data ->> 'price')) STORED,
     product text GENERATED ALWAYS AS (
         coalesce(data -> 'price' -> 'product' ->> 'id', data -> 'price' ->> 'product')) STORED,
@@ -436,7 +436,7 @@ COMMENT ON COLUMN stripe.invoices.account_id IS
 CREATE TABLE stripe.invoice_lines (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    invoice text NOT NULL,
+    invoice text,
     type text GENERATED ALWAYS AS (
         coalesce(data ->> 'type',
                  CASE data -> 'parent' ->> 'type'
@@ -943,7 +943,7 @@ COMMENT ON COLUMN stripe.discounts.account_id IS
 CREATE TABLE stripe.tax_ids (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    customer text NOT NULL,
+    customer text,
     type text GENERATED ALWAYS AS (data ->> 'type') STORED,
     value text GENERATED ALWAYS AS (data ->> 'value') STORED,
     country text GENERATED ALWAYS AS (data ->> 'country') STORED,

@@ -79,7 +79,7 @@ COMMENT ON COLUMN stripe.application_fees.account_id IS
 CREATE TABLE stripe.application_fee_refunds (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    fee text NOT NULL,
+    fee text,
     amount bigint GENERATED ALWAYS AS ((data ->> 'amount')::bigint) STORED,
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
     balance_transaction text GENERATED ALWAYS AS (
@@ -183,7 +183,7 @@ COMMENT ON COLUMN stripe.transfers.account_id IS
 CREATE TABLE stripe.transfer_reversals (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    transfer text NOT NULL,
+    transfer text,
     amount bigint GENERATED ALWAYS AS ((data ->> 'amount')::bigint) STORED,
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
     balance_transaction text GENERATED ALWAYS AS (
@@ -237,7 +237,7 @@ COMMENT ON COLUMN stripe.transfer_reversals.account_id IS
 CREATE TABLE stripe.external_accounts (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    account text NOT NULL,
+    account text,
     object text GENERATED ALWAYS AS (data ->> 'object') STORED,
     status text GENERATED ALWAYS AS (data ->> 'status') STORED,
     last4 text GENERATED ALWAYS AS (data ->> 'last4') STORED,

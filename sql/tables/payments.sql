@@ -679,7 +679,7 @@ COMMENT ON COLUMN stripe.balance_transactions.account_id IS
 CREATE TABLE stripe.payment_methods (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    customer text NOT NULL,
+    customer text,
     type text GENERATED ALWAYS AS (data ->> 'type') STORED,
     billing_details_email text GENERATED ALWAYS AS (data -> 'billing_details' ->> 'email') STORED,
     billing_details_name text GENERATED ALWAYS AS (data -> 'billing_details' ->> 'name') STORED,
@@ -739,7 +739,7 @@ COMMENT ON COLUMN stripe.payment_methods.account_id IS
 CREATE TABLE stripe.customer_sources (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    customer text NOT NULL,
+    customer text,
     object text GENERATED ALWAYS AS (data ->> 'object') STORED,
     type text GENERATED ALWAYS AS (data ->> 'type') STORED,
     status text GENERATED ALWAYS AS (data ->> 'status') STORED,
