@@ -68,6 +68,11 @@ pgrx::extension_sql_file!(
     name = "views",
     requires = ["schema", catalog_sql::catalog, sync::sync]
 );
+pgrx::extension_sql_file!(
+    "../sql/postgrest.sql",
+    name = "postgrest",
+    requires = ["views", webhook::ingest_webhook]
+);
 pgrx::extension_sql_file!("../sql/grants.sql", name = "grants", finalize);
 
 #[pgrx::pg_guard]

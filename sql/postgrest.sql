@@ -1,0 +1,1 @@
+-- djstripe_pg: webhook intake for PostgREST / Supabase, and role helpers (being written).
