@@ -13,4 +13,14 @@ REVOKE EXECUTE ON FUNCTION stripe.sync_all(timestamptz) FROM PUBLIC;
 -- Still not PUBLIC: grant it to the role your webhook endpoint runs as.
 REVOKE EXECUTE ON FUNCTION stripe.ingest_webhook(text, text) FROM PUBLIC;
 
+-- Event processing and background syncs: the owner's (or whom the owner grants).
+REVOKE EXECUTE ON FUNCTION stripe._apply_event(text), stripe._process_event(text), stripe._next_event(),
+    stripe._work_once(), stripe._run_job(bigint), stripe._sync_job_step(bigint), stripe._wake_worker(),
+    stripe._require_worker(text), stripe.process_pending(integer), stripe.reprocess_events(text[]),
+    stripe.reprocess_failed(), stripe.sync_async(text, timestamptz), stripe.sync_all_async(timestamptz),
+    stripe.cancel_sync(bigint), stripe.resume_sync(bigint), stripe.run_sync_job(bigint),
+    stripe.sync_events(), stripe._row_count(text)
+    FROM PUBLIC;
+REVOKE ALL ON stripe.workers, stripe.sync_jobs FROM PUBLIC;
+
 -- The mirror itself is readable by whoever the owner grants; nothing is granted by default.

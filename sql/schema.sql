@@ -42,7 +42,11 @@ CREATE TABLE stripe.events (
     object_type text GENERATED ALWAYS AS (data -> 'data' -> 'object' ->> 'object') STORED,
     object_id text GENERATED ALWAYS AS (data -> 'data' -> 'object' ->> 'id') STORED,
     request_id text GENERATED ALWAYS AS (data -> 'request' ->> 'id') STORED,
-    status text NOT NULL DEFAULT 'recorded' CHECK (status IN ('recorded', 'applied', 'stale', 'ignored')),
+    status text NOT NULL DEFAULT 'recorded'
+        CHECK (status IN ('recorded', 'pending', 'applied', 'stale', 'ignored', 'failed')),
+    attempts integer NOT NULL DEFAULT 0,
+    last_error text,
+    next_attempt_at timestamptz,
     received_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     processed_at timestamptz,
     deleted boolean GENERATED ALWAYS AS (false) STORED,
@@ -53,11 +57,16 @@ CREATE TABLE stripe.events (
 );
 CREATE INDEX events_object_idx ON stripe.events (object_id, created);
 CREATE INDEX events_type_created_idx ON stripe.events (type, created);
+-- The worker's queue: unprocessed events in the order Stripe created them.
+CREATE INDEX events_queue_idx ON stripe.events (created, id) WHERE status IN ('pending', 'failed');
 COMMENT ON TABLE stripe.events IS 'Every Stripe event ingested, once (primary key = event id).';
 COMMENT ON COLUMN stripe.events.data IS 'The whole event as delivered.';
 COMMENT ON COLUMN stripe.events.status IS
+    'pending: recorded, waiting for the worker (stripe.ingest_mode = queue, or stripe.sync_events); '
     'applied: data.object written to its table; stale: the row already reflected newer data; '
-    'ignored: an object type the mirror does not keep; recorded: fetched by stripe.sync(''event''), not applied';
+    'ignored: an object type the mirror does not keep; failed: processing raised an error '
+    '(retried with backoff until stripe.event_max_attempts, see last_error); '
+    'recorded: mirrored by stripe.sync(''event''), never applied';
 
 -- ---------------------------------------------------------------------------------------------
 -- sync bookkeeping: one row per object type, updated when a sync commits
@@ -72,8 +81,41 @@ CREATE TABLE stripe.sync_runs (
 );
 COMMENT ON TABLE stripe.sync_runs IS 'The last completed stripe.sync of each object type.';
 
+-- ---------------------------------------------------------------------------------------------
+-- background sync jobs (stripe.sync_async): one page per transaction, resumable from the cursor
+CREATE TABLE stripe.sync_jobs (
+    id bigserial PRIMARY KEY,
+    object_type text NOT NULL,
+    since timestamptz,
+    state text NOT NULL DEFAULT 'queued'
+        CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+    parent_cursor text,
+    cursor text,
+    pages integer NOT NULL DEFAULT 0,
+    objects bigint NOT NULL DEFAULT 0,
+    marked_deleted bigint NOT NULL DEFAULT 0,
+    error text,
+    attempts integer NOT NULL DEFAULT 0,
+    queued_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    started_at timestamptz,
+    updated_at timestamptz,
+    finished_at timestamptz
+);
+CREATE INDEX sync_jobs_open_idx ON stripe.sync_jobs (id) WHERE state IN ('queued', 'running');
+COMMENT ON TABLE stripe.sync_jobs IS
+    'Background syncs: cursor (and parent_cursor for per-parent types) is where the next page starts.';
+
+-- Background workers record themselves here so that ingest can wake them after a commit.
+CREATE TABLE stripe.workers (
+    database name PRIMARY KEY,
+    pid integer NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    heartbeat_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
 -- Keep mirror data and configuration in pg_dump output (extension tables are skipped otherwise).
 SELECT pg_catalog.pg_extension_config_dump('stripe.events', '');
 SELECT pg_catalog.pg_extension_config_dump('stripe.sync_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('stripe.sync_jobs', '');
 SELECT pg_catalog.pg_extension_config_dump('stripe._api_key', '');
 SELECT pg_catalog.pg_extension_config_dump('stripe._webhook_secrets', '');

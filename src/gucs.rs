@@ -16,6 +16,21 @@ pub static API_VERSION: GucSetting<Option<CString>> =
 pub static WEBHOOK_TOLERANCE: GucSetting<i32> = GucSetting::<i32>::new(300);
 pub static HTTP_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(30);
 pub static MAX_RETRIES: GucSetting<i32> = GucSetting::<i32>::new(3);
+/// What `stripe.ingest_webhook` does after verifying and recording an event.
+#[derive(pgrx::PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum IngestMode {
+    /// Apply it in the same transaction (works without shared_preload_libraries).
+    Apply,
+    /// Leave it pending for the background worker.
+    Queue,
+}
+
+pub static INGEST_MODE: GucSetting<IngestMode> = GucSetting::<IngestMode>::new(IngestMode::Apply);
+pub static REVALIDATE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
+pub static EVENT_MAX_ATTEMPTS: GucSetting<i32> = GucSetting::<i32>::new(8);
+pub static WORKER_DATABASES: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c""));
+pub static WORKER_IDLE: GucSetting<i32> = GucSetting::<i32>::new(10);
 
 pub fn init() {
     GucRegistry::define_string_guc(
@@ -64,6 +79,52 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_enum_guc(
+        c"stripe.ingest_mode",
+        c"apply: ingest_webhook applies events itself; queue: it only verifies and records them.",
+        c"queue leaves applying to the background worker (needs shared_preload_libraries).",
+        &INGEST_MODE,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"stripe.revalidate",
+        c"Object types (comma-separated, or all) whose events are re-fetched from the API.",
+        c"When the worker processes such an event it fetches the object instead of trusting the payload, unless the payload is final (deleted, void, canceled, expired).",
+        &REVALIDATE,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"stripe.event_max_attempts",
+        c"Attempts to process an event before it stays failed.",
+        c"Failed events are retried with exponential backoff until then; stripe.reprocess_failed() retries them again.",
+        &EVENT_MAX_ATTEMPTS,
+        1,
+        1000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"stripe.worker_databases",
+        c"Databases (comma-separated) that get a djstripe_pg background worker.",
+        c"Read at server start (a change needs a restart); needs djstripe_pg in shared_preload_libraries.",
+        &WORKER_DATABASES,
+        // Sighup rather than Postmaster: a Postmaster setting cannot be defined when the library
+        // is loaded later than server start, which is how most sessions load it.
+        GucContext::Sighup,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"stripe.worker_idle_timeout",
+        c"Seconds a worker sleeps when it is not woken by new work.",
+        c"New events and jobs wake it at once; this only bounds how late retries start.",
+        &WORKER_IDLE,
+        1,
+        3_600,
+        GucContext::Sighup,
+        GucFlags::UNIT_S,
+    );
     // Unknown stripe.* names are then errors instead of silent placeholders (catches typos).
     unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"stripe".as_ptr()) };
 }
@@ -84,4 +145,20 @@ pub fn api_base() -> String {
 
 pub fn api_version() -> String {
     string(&API_VERSION, DEFAULT_API_VERSION)
+}
+
+pub fn queue_mode() -> bool {
+    INGEST_MODE.get() == IngestMode::Queue
+}
+
+pub fn revalidate() -> String {
+    string(&REVALIDATE, c"")
+}
+
+pub fn worker_databases() -> Vec<String> {
+    string(&WORKER_DATABASES, c"")
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }

@@ -15,8 +15,12 @@ mod api_key;
 mod catalog_sql;
 mod errors;
 mod gucs;
+mod jobs;
+mod processing;
 mod sync;
+mod wake;
 mod webhook;
+mod worker;
 mod writer;
 
 pgrx::pg_module_magic!(name, version);
@@ -69,15 +73,29 @@ pgrx::extension_sql_file!(
     requires = ["schema", catalog_sql::catalog, sync::sync]
 );
 pgrx::extension_sql_file!(
+    "../sql/worker.sql",
+    name = "worker",
+    requires = [
+        "views",
+        jobs::sync_job_step,
+        processing::apply_recorded,
+        wake::wake_worker
+    ]
+);
+pgrx::extension_sql_file!(
     "../sql/postgrest.sql",
     name = "postgrest",
-    requires = ["views", webhook::ingest_webhook]
+    requires = ["worker", webhook::ingest_webhook]
 );
 pgrx::extension_sql_file!("../sql/grants.sql", name = "grants", finalize);
 
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     gucs::init();
+    // Workers can only be registered while the server starts (shared_preload_libraries).
+    if unsafe { pgrx::pg_sys::process_shared_preload_libraries_in_progress } {
+        worker::register();
+    }
 }
 
 /// The extension's version. Calling it also loads the library, which defines the `stripe.*`

@@ -422,7 +422,8 @@ mod tests {
         ));
         assert_eq!(older["result"], "stale");
         // The sync that writes next starts now (wall clock, with its fraction of a second).
-        let sync_start = one::<f64>("SELECT extract(epoch FROM clock_timestamp())::float8").unwrap();
+        let sync_start =
+            one::<f64>("SELECT extract(epoch FROM clock_timestamp())::float8").unwrap();
         upsert(t + 1);
         assert_eq!(
             one::<String>("SELECT email || ' ' || synced_from FROM stripe.customers").as_deref(),

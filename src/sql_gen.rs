@@ -179,27 +179,42 @@ pub fn write_page(t: &ObjectType) -> String {
 /// row when the event id was already recorded.
 pub fn apply_event(t: &ObjectType) -> String {
     let parent = parent_expr(t);
-    let from = "(SELECT CASE WHEN $7 THEN e -> 'data' -> 'object' || '{\"deleted\": true}' \
-                ELSE e -> 'data' -> 'object' END AS o FROM ev \
-                WHERE NOT EXISTS (SELECT 1 FROM stripe.events \
-                                  WHERE id = $3 AND status <> 'recorded')) s";
-    let up = upsert(t, from, "", parent.as_deref(), "$5", "RETURNING id, data");
+    let from = format!(
+        "(SELECT CASE WHEN $7 THEN e -> 'data' -> 'object' || '{{\"deleted\": true}}' \
+         ELSE e -> 'data' -> 'object' END AS o FROM ev \
+         WHERE NOT EXISTS (SELECT 1 FROM stripe.events \
+                           WHERE id = $3 AND status NOT IN ({UNPROCESSED}))) s"
+    );
+    let up = upsert(t, &from, "", parent.as_deref(), "$5", "RETURNING id, data");
     let with = with_up(t, up).replacen("WITH ", "WITH ev AS (SELECT $1::jsonb AS e), ", 1);
     format!(
         "{with} INSERT INTO stripe.events (id, data, status, processed_at, account_id) \
          SELECT $3, e, CASE WHEN EXISTS (SELECT 1 FROM up) THEN 'applied' ELSE 'stale' END, \
          clock_timestamp(), $4 FROM ev \
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, processed_at = excluded.processed_at \
-         WHERE stripe.events.status = 'recorded' \
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, processed_at = excluded.processed_at, \
+         last_error = NULL, next_attempt_at = NULL \
+         WHERE stripe.events.status IN ({UNPROCESSED}) \
          RETURNING status, {}",
         paging(t)
     )
 }
 
+/// Statuses of events recorded but not yet applied: a delivery or the worker may apply them.
+const UNPROCESSED: &str = "'recorded', 'pending', 'failed'";
+
 /// Records an event whose object type the mirror does not keep. Same parameters.
-pub const RECORD_IGNORED_EVENT: &str =
-    "INSERT INTO stripe.events (id, data, status, processed_at, account_id) \
-     VALUES ($3, $1::jsonb, 'ignored', clock_timestamp(), $4) \
+pub fn record_ignored_event() -> String {
+    format!(
+        "INSERT INTO stripe.events (id, data, status, processed_at, account_id) \
+         VALUES ($3, $1::jsonb, 'ignored', clock_timestamp(), $4) \
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, processed_at = excluded.processed_at \
+         WHERE stripe.events.status IN ({UNPROCESSED}) RETURNING status, '[]'::text"
+    )
+}
+
+/// Queue mode: only records the event for the worker. Same parameters.
+pub const QUEUE_EVENT: &str = "INSERT INTO stripe.events (id, data, status, account_id) \
+     VALUES ($3, $1::jsonb, 'pending', $4) \
      ON CONFLICT (id) DO NOTHING RETURNING status, '[]'::text";
 
 /// After paging a truncated nested list completely: child rows of the parent not seen are gone.

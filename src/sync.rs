@@ -2,7 +2,7 @@
 
 use crate::api_key;
 use crate::catalog::{self, ObjectType};
-use crate::client::{ApiError, ErrorKind, ListParams};
+use crate::client::{ApiError, Client, ErrorKind, ListParams, Page};
 use crate::errors::{raise, spi};
 use crate::sql_gen;
 use crate::writer::{self, Write};
@@ -10,7 +10,7 @@ use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-fn unix_now() -> f64 {
+pub fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
@@ -60,71 +60,30 @@ fn skipped(t: &ObjectType, why: String) -> ! {
     )
 }
 
-struct Run<'a> {
-    t: &'a ObjectType,
-    client: crate::client::Client,
-    stats: SyncStats,
-    clock: Instant,
-}
-
-impl Run<'_> {
-    /// Pages through one list (the type's own, or one parent's) and writes every page.
-    fn list(&mut self, path: &str, params: ListParams, parent: Option<&str>) {
-        let interrupt = || {
-            pgrx::check_for_interrupts!();
-        };
-        let mut pager = self.client.pager(path, params);
-        let mut first = true;
-        loop {
-            // Events carry whole seconds; a page fetched during second T reflects Stripe as
-            // of T, so an event created later in that same second still applies (sql_gen).
-            let fetched_at = unix_now().floor();
-            let page = match pager.next_page(&interrupt) {
-                None => break,
-                Some(Ok(p)) => p,
-                Some(Err(e))
-                    if first
-                        && self.stats.pages == 0
-                        && matches!(e.status, Some(400 | 403 | 404)) =>
-                {
-                    // The account cannot use this product (Connect, Issuing, …): Stripe says why.
-                    skipped(self.t, e.to_string())
-                }
-                Some(Err(e)) => raise_api_error(&format!("stripe.sync('{}')", self.t.name), &e),
-            };
-            first = false;
-            let w = Write {
-                json: &page.body,
-                as_of: fetched_at,
-                from: "sync",
-                account: None,
-                wins_tie: true,
-                parent,
-                deletes: false,
-            };
-            let (_, truncated) = writer::write_page(self.t, &w);
-            let nested = writer::complete_lists(&self.client, &truncated, &w, &interrupt);
-            self.stats.pages += 1;
-            self.stats.objects += page.count as i64;
-            notice!(
-                "stripe.sync('{}'){}: page {}, {} objects{}, {:.1}s",
-                self.t.name,
-                parent.map(|p| format!(" under {p}")).unwrap_or_default(),
-                self.stats.pages,
-                self.stats.objects,
-                if nested > 0 {
-                    format!(" (+{nested} from truncated nested lists)")
-                } else {
-                    String::new()
-                },
-                self.clock.elapsed().as_secs_f64()
-            );
+/// Where one list of `t` is fetched: the type's own endpoint, or one parent's.
+/// A `?key={parent}` in the catalog path becomes a query parameter.
+pub fn list_target(
+    t: &ObjectType,
+    base: &ListParams,
+    parent: Option<&str>,
+) -> (String, ListParams) {
+    let template = t.list_path.unwrap_or_default();
+    let path = parent.map_or_else(|| template.to_string(), |p| template.replace("{parent}", p));
+    let mut params = base.clone();
+    match path.split_once('?') {
+        Some((path, query)) => {
+            for (k, v) in query.split('&').filter_map(|kv| kv.split_once('=')) {
+                params.extra.push((k.to_string(), v.to_string()));
+            }
+            (path.to_string(), params)
         }
+        None => (path, params),
     }
 }
 
-pub fn run_sync(t: &ObjectType, since: Option<i64>) -> SyncStats {
-    let Some(path) = t.list_path else {
+/// The list parameters of a sync of `t`, optionally windowed to objects created since then.
+pub fn list_params(t: &ObjectType, since: Option<i64>) -> ListParams {
+    let Some(_) = t.list_path else {
         skipped(t, "Stripe has no list endpoint for it; it is mirrored from events and from the objects that embed it".into())
     };
     let mut params = ListParams {
@@ -145,37 +104,129 @@ pub fn run_sync(t: &ObjectType, since: Option<i64>) -> SyncStats {
         }
         params.extra.push(("created[gte]".into(), s.to_string()));
     }
-    let livemode = api_key::api_key().contains("_live_");
-    let started = unix_now();
-    let mut run = Run {
-        t,
-        client: api_key::client(),
-        stats: SyncStats::default(),
-        clock: Instant::now(),
+    params
+}
+
+fn interrupt() {
+    pgrx::check_for_interrupts!();
+}
+
+/// Fetches one page of a list and writes it with everything nested in it.
+/// Returns the page and how many nested entries had to be paged separately.
+pub fn sync_page(
+    t: &ObjectType,
+    client: &Client,
+    path: &str,
+    params: &ListParams,
+    cursor: Option<&str>,
+    parent: Option<&str>,
+    first: bool,
+) -> (Page, i64) {
+    // Events carry whole seconds; a page fetched during second T reflects Stripe as of T, so
+    // an event created later in that same second still applies (sql_gen).
+    let fetched_at = unix_now().floor();
+    let page = client
+        .list_page(path, params, cursor, &interrupt)
+        .unwrap_or_else(|e| {
+            if first && matches!(e.status, Some(400 | 403 | 404)) {
+                // The account cannot use this product (Connect, Issuing, …): Stripe says why.
+                skipped(t, e.to_string())
+            }
+            raise_api_error(&format!("stripe.sync('{}')", t.name), &e)
+        });
+    let w = Write {
+        json: &page.body,
+        as_of: fetched_at,
+        from: "sync",
+        account: None,
+        wins_tie: true,
+        parent,
+        deletes: false,
     };
+    let (_, truncated) = writer::write_page(t, &w);
+    let nested = writer::complete_lists(client, &truncated, &w, &interrupt);
+    (page, nested)
+}
+
+/// Pages through one list (the type's own, or one parent's), writing every page.
+fn sync_list(
+    t: &ObjectType,
+    client: &Client,
+    params: &ListParams,
+    parent: Option<&str>,
+    stats: &mut SyncStats,
+    clock: &Instant,
+) {
+    let (path, params) = list_target(t, params, parent);
+    let mut cursor: Option<String> = None;
+    loop {
+        let (page, nested) = sync_page(
+            t,
+            client,
+            &path,
+            &params,
+            cursor.as_deref(),
+            parent,
+            stats.pages == 0,
+        );
+        stats.pages += 1;
+        stats.objects += page.count as i64;
+        notice!(
+            "stripe.sync('{}'){}: page {}, {} objects{}, {:.1}s",
+            t.name,
+            parent.map(|p| format!(" under {p}")).unwrap_or_default(),
+            stats.pages,
+            stats.objects,
+            if nested > 0 {
+                format!(" (+{nested} from truncated nested lists)")
+            } else {
+                String::new()
+            },
+            clock.elapsed().as_secs_f64()
+        );
+        // Stop on the last page, and on a cursor that does not move (a server bug would loop).
+        if !page.has_more || page.last_id.is_none() || page.last_id == cursor {
+            break;
+        }
+        cursor = page.last_id;
+    }
+}
+
+/// Ids of the mirrored parents a per-parent type is listed under, after `after`.
+pub fn parents_after(t: &ObjectType, after: Option<&str>) -> Vec<String> {
+    let ids = spi(
+        "listing parents",
+        Spi::get_one::<Vec<String>>(&sql_gen::parent_ids(t)),
+    )
+    .unwrap_or_default();
+    match after {
+        Some(a) => ids.into_iter().filter(|id| id.as_str() > a).collect(),
+        None => ids,
+    }
+}
+
+pub fn run_sync(t: &ObjectType, since: Option<i64>) -> SyncStats {
+    let params = list_params(t, since);
+    let started = unix_now();
+    let client = api_key::client();
+    let clock = Instant::now();
+    let mut stats = SyncStats::default();
     if t.parent.is_some() {
         // Listable only per parent: walk the parents already mirrored.
-        let parents = spi(
-            "listing parents",
-            Spi::get_one::<Vec<String>>(&sql_gen::parent_ids(t)),
-        )
-        .unwrap_or_default();
-        for p in &parents {
-            let (path, query) = path.replace("{parent}", p).split_once('?').map_or_else(
-                || (path.replace("{parent}", p), None),
-                |(a, b)| (a.to_string(), Some(b.to_string())),
-            );
-            let mut params = params.clone();
-            if let Some((k, v)) = query.as_deref().and_then(|q| q.split_once('=')) {
-                params.extra.push((k.to_string(), v.to_string()));
-            }
-            run.list(&path, params, Some(p));
+        for p in parents_after(t, None) {
+            sync_list(t, &client, &params, Some(&p), &mut stats, &clock);
         }
     } else {
-        run.list(path, params, None);
+        sync_list(t, &client, &params, None, &mut stats, &clock);
     }
-    let mut stats = run.stats;
+    finish(t, started, &mut stats, since);
+    stats
+}
+
+/// After the last page: mark what a full listing no longer returned, and record the run.
+pub fn finish(t: &ObjectType, started: f64, stats: &mut SyncStats, since: Option<i64>) {
     if since.is_none() && t.deletion == catalog::Deletion::Deleted {
+        let livemode = api_key::api_key().contains("_live_");
         let sql = sql_gen::mark_missing_deleted(t);
         stats.marked_deleted = spi(
             "marking deleted objects",
@@ -185,8 +236,7 @@ pub fn run_sync(t: &ObjectType, since: Option<i64>) -> SyncStats {
             }),
         );
     }
-    record_run(t, started, &stats, since);
-    stats
+    record_run(t, started, stats, since);
 }
 
 fn record_run(t: &ObjectType, started: f64, s: &SyncStats, since: Option<i64>) {

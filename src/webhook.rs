@@ -2,13 +2,13 @@
 //! apply its object to the mirror, all in one statement.
 
 use crate::api_key;
-use crate::catalog;
 use crate::errors::raise;
 use crate::event::{self, EventError};
 use crate::gucs;
+use crate::processing;
 use crate::signature::{self, SignatureError};
 use crate::sql_gen;
-use crate::writer::{self, Write};
+use crate::writer;
 use pgrx::prelude::*;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -42,7 +42,7 @@ fn verify(payload: &str, sig: Option<&str>) {
     raise(code, format!("stripe.ingest_webhook: {e}"), Some(hint))
 }
 
-fn parse(payload: &str) -> event::Envelope {
+pub fn parse(payload: &str) -> event::Envelope {
     event::parse(payload).unwrap_or_else(|e| {
         let code = match e {
             EventError::Malformed(_) => PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
@@ -53,7 +53,8 @@ fn parse(payload: &str) -> event::Envelope {
 }
 
 /// Verifies and ingests one webhook delivery. Returns what happened:
-/// `{"result": "applied" | "stale" | "ignored" | "duplicate", "event_id", "event_type", ...}`.
+/// `{"result": "applied" | "stale" | "ignored" | "duplicate" | "queued", "event_id", ...}`.
+/// With `stripe.ingest_mode = queue` it only verifies and records; the worker applies.
 #[pg_extern(security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn ingest_webhook(payload: Option<&str>, sig: Option<&str>) -> pgrx::JsonB {
@@ -66,35 +67,18 @@ fn ingest_webhook(payload: Option<&str>, sig: Option<&str>) -> pgrx::JsonB {
     });
     verify(payload, sig);
     let ev = parse(payload);
-    let w = Write {
-        json: payload,
-        as_of: ev.created as f64,
-        from: &ev.id,
-        account: ev.account.as_deref(),
-        // Within one second creation comes first: a *.created never wins a tie.
-        wins_tie: !ev.event_type.ends_with(".created"),
-        parent: None,
-        deletes: catalog::is_deletion_event(&ev.event_type),
-    };
-    let outcome = match catalog::route_event(&ev.event_type, &ev.object_type) {
-        Some(t) if t.name != "event" => writer::run(
-            &format!("event:{}", t.table),
-            || sql_gen::apply_event(t),
-            &w,
-        ),
-        _ => writer::run("event:ignored", || sql_gen::RECORD_IGNORED_EVENT.into(), &w),
-    };
-    if let Some((_, truncated)) = &outcome {
-        if truncated != "[]" && !truncated.is_empty() {
-            // The object's nested list was cut at 10 entries: fetch the rest from the API.
-            let interrupt = || {
-                pgrx::check_for_interrupts!();
-            };
-            writer::complete_lists(&api_key::client(), truncated, &w, &interrupt);
+    let status = if gucs::queue_mode() {
+        let w = processing::write_for(payload, &ev);
+        let queued = writer::run("event:queue", || sql_gen::QUEUE_EVENT.into(), &w);
+        if queued.is_some() {
+            crate::wake::worker_after_commit();
         }
-    }
+        queued.map(|_| "queued".to_string())
+    } else {
+        processing::apply(payload, &ev)
+    };
     pgrx::JsonB(serde_json::json!({
-        "result": outcome.as_ref().map_or("duplicate", |(status, _)| status.as_str()),
+        "result": status.as_deref().unwrap_or("duplicate"),
         "event_id": ev.id,
         "event_type": ev.event_type,
         "object_type": ev.object_type,

@@ -7,6 +7,17 @@ localstripe has no Prices API and lists oldest-first, so pagination the way Stri
     server.load(price=make_prices(250, ...))   # what GET /v1/prices returns
     server.script(Reply(500), Reply(500))      # the next two /v1 requests fail, then normal
     server.requests                            # every request seen: method, path, query, headers
+
+Any list endpoint, including per-parent ones and the `url` of a nested list, can be served:
+
+    server.serve("/v1/customers/cus_1/tax_ids", tax_ids)             # exactly this path
+    server.serve("/v1/subscription_items?subscription=sub_1", items)  # path + required query
+    server.serve("/v1/invoices/in_1/lines", lines, sort=False, page_size=7)
+    server.fail("/v1/accounts", 400, "...Connect...")                # answers this, every time
+
+`sort=False` keeps the given order (nested lists are in the parent's order, not newest first);
+`page_size` caps a page below the `limit` asked for, as Stripe may, so that a few objects give
+several pages. An object's GET by id (`/v1/customers/cus_1`) is answered from the lists too.
 """
 
 import json
@@ -14,10 +25,35 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-# Stripe's list endpoints, by object name.
+# Stripe's list endpoints, by object name, for load(customer=[...]).
 LIST_PATHS = {"/v1/customers": "customer", "/v1/products": "product", "/v1/prices": "price"}
+PATH_OF = {name: path for path, name in LIST_PATHS.items()}
+
+
+@dataclass
+class Route:
+    """What one list endpoint serves."""
+    path: str
+    query: dict                       # query parameters a request must carry to match
+    objects: list
+    page_size: int | None = None      # cap below `limit`
+    error: tuple | None = None        # (status, body): answered instead of the list
+
+    @property
+    def url(self):
+        return self.path + ("?" + urlencode(self.query) if self.query else "")
+
+
+def split_route(route):
+    """'/v1/x?a=1' -> ('/v1/x', {'a': '1'})"""
+    path, _, query = route.partition("?")
+    return path, dict(parse_qsl(query, keep_blank_values=True))
+
+
+def newest_first(objs):
+    return sorted(objs, key=lambda o: (o.get("created") or 0, o["id"]), reverse=True)
 
 
 @dataclass
@@ -50,7 +86,7 @@ def error_body(message, type_="invalid_request_error", **extra):
 class FixtureServer:
     def __init__(self, host="127.0.0.1", port=0):
         self._lock = threading.Lock()
-        self._objects = {}   # object name -> list, kept newest-first like Stripe
+        self._routes = {}    # (path, sorted query items) -> Route
         self._script = []    # Reply or None (None: answer normally), consumed per /v1 request
         self.requests = []
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
@@ -67,60 +103,111 @@ class FixtureServer:
 
     def reset(self):
         with self._lock:
-            self._objects.clear()
+            self._routes.clear()
             self._script.clear()
             self.requests.clear()
 
     def load(self, **objects):
         """load(price=[...], product=[...]): replace what the list endpoints serve."""
+        for name, objs in objects.items():
+            self.serve(PATH_OF[name], objs)
+
+    def serve(self, route, objects, sort=True, page_size=None):
+        """Serve `objects` as the list at `route` (a path, optionally with required query
+        parameters: '/v1/subscription_items?subscription=sub_1'), replacing what was there."""
+        path, query = split_route(route)
+        objs = newest_first(objects) if sort else list(objects)
         with self._lock:
-            for name, objs in objects.items():
-                self._objects[name] = sorted(objs, key=lambda o: (o["created"], o["id"]), reverse=True)
+            self._routes[(path, tuple(sorted(query.items())))] = Route(path, query, objs, page_size)
+
+    def serve_many(self, routes, ordered=(), page_size=None):
+        """serve() for each {route: objects}: routes in `ordered` keep the given order (a
+        nested list is in its parent's order), the others are put newest first."""
+        for route, objs in routes.items():
+            self.serve(route, objs, sort=route not in ordered, page_size=page_size)
+
+    def fail(self, route, status, message, type_="invalid_request_error"):
+        """Make `route` answer a Stripe error every time (e.g. 400 for an account without
+        Connect), in place of its list."""
+        path, query = split_route(route)
+        with self._lock:
+            r = self._routes.setdefault((path, tuple(sorted(query.items()))), Route(path, query, []))
+            r.error = (status, error_body(message, type_))
+
+    def set_page_size(self, route, page_size):
+        path, query = split_route(route)
+        with self._lock:
+            self._routes[(path, tuple(sorted(query.items())))].page_size = page_size
+
+    def served(self, route):
+        """The objects a route serves, in the order it serves them."""
+        path, query = split_route(route)
+        with self._lock:
+            return list(self._routes[(path, tuple(sorted(query.items())))].objects)
 
     def script(self, *steps):
         """Answers for the next /v1 requests, in order; None answers normally."""
         with self._lock:
             self._script.extend(steps)
 
-    def list_requests(self, path):
-        return [r for r in self.requests if r.path == path]
+    def list_requests(self, path, **query):
+        """Requests for `path` (and carrying these query parameters)."""
+        return [r for r in self.requests
+                if r.path == path and all(r.query.get(k) == v for k, v in query.items())]
 
     # -- request handling ---------------------------------------------------------------------
 
+    def _route(self, path, query):
+        """The most specific route matching a request (its required query parameters present)."""
+        best = None
+        for (rpath, rquery), route in self._routes.items():
+            if rpath == path and all(query.get(k) == v for k, v in rquery):
+                if best is None or len(rquery) > len(best.query):
+                    best = route
+        return best
+
     def _answer(self, path, query):
         """(status, JSON-able body) of the normal response."""
-        if path in LIST_PATHS:
-            return self._list(path, LIST_PATHS[path], query)
-        for prefix, name in LIST_PATHS.items():
-            if path.startswith(prefix + "/"):
-                wanted = path[len(prefix) + 1:]
-                for o in self._objects.get(name, []):
+        route = self._route(path, query)
+        if route is not None:
+            if route.error is not None:
+                return route.error
+            return self._list(route, query)
+        # GET of one object: /v1/<list>/<id>
+        parent, _, wanted = path.rpartition("/")
+        for (rpath, _), r in self._routes.items():
+            if rpath == parent:
+                for o in r.objects:
                     if o["id"] == wanted:
                         return 200, o
-                return 404, error_body(f"No such {name}: '{wanted}'", param="id")
+        if parent in LIST_PATHS or any(rpath == parent for rpath, _ in self._routes):
+            return 404, error_body(f"No such {LIST_PATHS.get(parent, 'object')}: '{wanted}'", param="id")
         return 404, error_body(f"Unrecognized request URL (GET: {path}).")
 
-    def _list(self, path, name, query):
+    def _list(self, route, query):
         try:
             limit = int(query.get("limit", "10"))
         except ValueError:
             return 400, error_body("Invalid integer: " + query["limit"], param="limit")
         if not 1 <= limit <= 100:
             return 400, error_body("This value must be between 1 and 100.", param="limit")
-        objs = self._objects.get(name, [])
+        objs = route.objects
         bounds = {"gte": int.__ge__, "gt": int.__gt__, "lte": int.__le__, "lt": int.__lt__}
         for op, test in bounds.items():
             if f"created[{op}]" in query:
                 limit_ts = int(query[f"created[{op}]"])
-                objs = [o for o in objs if test(o["created"], limit_ts)]
+                objs = [o for o in objs if test(o.get("created") or 0, limit_ts)]
         start = 0
         if "starting_after" in query:
             ids = [o["id"] for o in objs]
             if query["starting_after"] not in ids:
+                name = LIST_PATHS.get(route.path, "object")
                 return 400, error_body(f"No such {name}: '{query['starting_after']}'", param="starting_after")
             start = ids.index(query["starting_after"]) + 1
+        if route.page_size:
+            limit = min(limit, route.page_size)
         page = objs[start:start + limit]
-        return 200, {"object": "list", "url": path, "has_more": start + limit < len(objs), "data": page}
+        return 200, {"object": "list", "url": route.url, "has_more": start + limit < len(objs), "data": page}
 
     def _handler_class(self):
         server = self

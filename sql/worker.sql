@@ -1,0 +1,208 @@
+-- djstripe_pg: event processing and background syncs. The background worker
+-- (src/worker.rs) calls stripe._work_once() in a loop, one small transaction each; without the
+-- worker, stripe.process_pending() (e.g. from pg_cron) does the same in the foreground.
+
+-- Applies one recorded event; on error records it and schedules a retry with exponential
+-- backoff (10 s, 20 s, 40 s … capped at 1 h) until stripe.event_max_attempts.
+CREATE FUNCTION stripe._process_event(event_id text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result text;
+    max_attempts integer := current_setting('stripe.event_max_attempts')::integer;
+BEGIN
+    BEGIN
+        result := stripe._apply_event(event_id);
+        RETURN coalesce(result, 'duplicate');
+    EXCEPTION WHEN query_canceled THEN
+        RAISE;
+    WHEN OTHERS THEN
+        UPDATE stripe.events e
+           SET status = 'failed', attempts = e.attempts + 1, last_error = SQLERRM,
+               next_attempt_at = CASE WHEN e.attempts + 1 < max_attempts
+                   THEN clock_timestamp() + least(interval '1 hour', interval '10 seconds' * 2 ^ e.attempts) END
+         WHERE e.id = event_id;
+        RETURN 'failed';
+    END;
+END
+$$;
+
+-- Events the worker may take now: pending ones, and failed ones whose retry is due.
+CREATE FUNCTION stripe._next_event() RETURNS text
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT id FROM stripe.events
+     WHERE status = 'pending' OR (status = 'failed' AND next_attempt_at <= clock_timestamp())
+     ORDER BY created, id
+     LIMIT 1
+       FOR UPDATE SKIP LOCKED
+$$;
+
+-- Runs one sync job page; a failing page is retried (up to 5 times) before the job fails.
+CREATE FUNCTION stripe._run_job(job_id bigint) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    BEGIN
+        RETURN stripe._sync_job_step(job_id);
+    EXCEPTION WHEN query_canceled THEN
+        RAISE;
+    WHEN OTHERS THEN
+        UPDATE stripe.sync_jobs j
+           SET attempts = j.attempts + 1, error = SQLERRM, updated_at = clock_timestamp(),
+               state = CASE WHEN SQLSTATE = '0A000' OR j.attempts + 1 >= 5 THEN 'failed' ELSE j.state END
+         WHERE j.id = job_id;
+        RETURN true;
+    END;
+END
+$$;
+
+-- One unit of background work: the oldest due event, else the next page of the oldest open
+-- sync job. Returns whether there was anything to do.
+CREATE FUNCTION stripe._work_once() RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ev text := stripe._next_event();
+    job bigint;
+BEGIN
+    IF ev IS NOT NULL THEN
+        PERFORM stripe._process_event(ev);
+        RETURN true;
+    END IF;
+    SELECT j.id INTO job FROM stripe.sync_jobs j
+     WHERE j.state IN ('queued', 'running') ORDER BY j.id LIMIT 1 FOR UPDATE SKIP LOCKED;
+    IF job IS NOT NULL THEN
+        PERFORM stripe._run_job(job);
+        RETURN true;
+    END IF;
+    RETURN false;
+END
+$$;
+
+CREATE FUNCTION stripe.process_pending(max_events integer DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint := 0;
+    ev text;
+BEGIN
+    LOOP
+        EXIT WHEN max_events IS NOT NULL AND n >= max_events;
+        ev := stripe._next_event();
+        EXIT WHEN ev IS NULL;
+        PERFORM stripe._process_event(ev);
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION stripe.process_pending(integer) IS
+    'Processes due pending and failed events in the foreground, oldest first (what the worker does).';
+
+CREATE FUNCTION stripe.reprocess_events(ids text[]) RETURNS TABLE (event_id text, result text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE stripe.events e SET status = 'pending', next_attempt_at = NULL, attempts = 0
+     WHERE e.id = ANY (ids);
+    RETURN QUERY
+    SELECT e.id, stripe._process_event(e.id) FROM stripe.events e
+     WHERE e.id = ANY (ids) ORDER BY e.created, e.id;
+END
+$$;
+COMMENT ON FUNCTION stripe.reprocess_events(text[]) IS
+    'Applies the given events again, whatever their status (e.g. after fixing the mirror).';
+
+CREATE FUNCTION stripe.reprocess_failed() RETURNS TABLE (event_id text, result text)
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT * FROM stripe.reprocess_events(ARRAY(SELECT id FROM stripe.events WHERE status = 'failed'))
+$$;
+
+-- Background syncs -----------------------------------------------------------------------------
+
+CREATE FUNCTION stripe._require_worker(what text) RETURNS void
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_stat_activity
+                    WHERE backend_type = 'djstripe_pg worker' AND datname = current_database()) THEN
+        RAISE EXCEPTION '% needs the djstripe_pg background worker, and none runs for database %',
+                what, current_database()
+            USING ERRCODE = '55000',
+                  HINT = 'Set shared_preload_libraries = ''djstripe_pg'' and stripe.worker_databases = '''
+                         || current_database() || ''' and restart; or call stripe.sync() in the foreground.';
+    END IF;
+END
+$$;
+
+CREATE FUNCTION stripe.sync_async(object_type text, since timestamptz DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE job bigint;
+BEGIN
+    PERFORM stripe._require_worker('stripe.sync_async');
+    IF NOT EXISTS (SELECT 1 FROM stripe._catalog() c
+                    WHERE c.object_type = sync_async.object_type OR c.table_name = sync_async.object_type) THEN
+        PERFORM stripe.sync(object_type);  -- raises the error that lists the known types
+    END IF;
+    INSERT INTO stripe.sync_jobs (object_type, since)
+    SELECT c.object_type, since FROM stripe._catalog() c
+     WHERE c.object_type = sync_async.object_type OR c.table_name = sync_async.object_type
+    RETURNING id INTO job;
+    PERFORM stripe._wake_worker();
+    RETURN job;
+END
+$$;
+COMMENT ON FUNCTION stripe.sync_async(text, timestamptz) IS
+    'Queues a background sync (one page per transaction, resumable); returns the job id.';
+
+CREATE FUNCTION stripe.sync_all_async(since timestamptz DEFAULT NULL) RETURNS SETOF bigint
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT stripe.sync_async(c.object_type, CASE WHEN c.created_filter THEN since END)
+      FROM stripe._catalog() c WHERE c.endpoint IS NOT NULL ORDER BY c.ord
+$$;
+
+CREATE FUNCTION stripe.cancel_sync(job_id bigint) RETURNS boolean
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH c AS (UPDATE stripe.sync_jobs SET state = 'cancelled', updated_at = clock_timestamp()
+                WHERE id = job_id AND state IN ('queued', 'running') RETURNING 1)
+    SELECT count(*) > 0 FROM c
+$$;
+
+CREATE FUNCTION stripe.resume_sync(job_id bigint) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE stripe.sync_jobs SET state = 'queued', attempts = 0, error = NULL, updated_at = clock_timestamp()
+     WHERE id = job_id AND state IN ('failed', 'cancelled');
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM stripe._wake_worker();
+    RETURN true;
+END
+$$;
+
+-- Runs a queued job to completion in the foreground (no worker needed), one page per call of
+-- the same step function, so it reports progress and can be cancelled and resumed.
+CREATE FUNCTION stripe.run_sync_job(job_id bigint) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    WHILE NOT stripe._sync_job_step(job_id) LOOP
+    END LOOP;
+    RETURN (SELECT objects FROM stripe.sync_jobs WHERE id = job_id);
+END
+$$;
+
+CREATE VIEW stripe.sync_job_status AS
+SELECT id, object_type, state, pages, objects,
+       round(objects / nullif(extract(epoch FROM coalesce(finished_at, updated_at) - started_at), 0))
+           AS objects_per_second,
+       parent_cursor, cursor, attempts, error, queued_at, started_at, updated_at, finished_at
+  FROM stripe.sync_jobs ORDER BY id DESC;
+COMMENT ON VIEW stripe.sync_job_status IS 'Background syncs with their progress and rate.';

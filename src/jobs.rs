@@ -1,0 +1,176 @@
+//! Background syncs, one page per call: `stripe._sync_job_step(job)` fetches and writes the next
+//! page of a `stripe.sync_jobs` row and stores the cursor in the same transaction, so a crash,
+//! restart or cancel resumes exactly where the last committed page ended.
+
+use crate::api_key;
+use crate::errors::{raise, spi};
+use crate::sync::{self, SyncStats};
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+
+struct Job {
+    object_type: String,
+    since: Option<i64>,
+    parent_cursor: Option<String>,
+    cursor: Option<String>,
+    pages: i32,
+    objects: i64,
+    started: f64,
+}
+
+fn load(job_id: i64) -> Job {
+    spi(
+        "reading the sync job",
+        Spi::connect(|c| {
+            let row = c
+                .select(
+                    "SELECT object_type, extract(epoch FROM since)::bigint, parent_cursor, cursor, pages, objects, \
+                     extract(epoch FROM coalesce(started_at, clock_timestamp()))::float8 \
+                     FROM stripe.sync_jobs WHERE id = $1 AND state IN ('queued', 'running')",
+                    None,
+                    &[job_id.into()],
+                )?
+                .first();
+            if row.is_empty() {
+                return Ok(None);
+            }
+            Ok(Some(Job {
+                object_type: row.get::<String>(1)?.unwrap_or_default(),
+                since: row.get::<i64>(2)?,
+                parent_cursor: row.get::<String>(3)?,
+                cursor: row.get::<String>(4)?,
+                pages: row.get::<i32>(5)?.unwrap_or(0),
+                objects: row.get::<i64>(6)?.unwrap_or(0),
+                started: row.get::<f64>(7)?.unwrap_or(0.0),
+            }))
+        }),
+    )
+    .unwrap_or_else(|| {
+        raise(
+            PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
+            format!("sync job {job_id} is not queued or running"),
+            None,
+        )
+    })
+}
+
+/// Runs the next page of a sync job. Returns true when the job is done.
+#[pg_extern(name = "_sync_job_step", security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn sync_job_step(job_id: i64) -> bool {
+    let job = load(job_id);
+    let t = sync::lookup_or_raise(&job.object_type);
+    let params = sync::list_params(t, job.since);
+    let client = api_key::client();
+    // Per-parent types walk the mirrored parents in id order; parent_cursor is the current one.
+    let parent = match (&t.parent, &job.parent_cursor) {
+        (None, _) => None,
+        (Some(_), Some(p)) => Some(p.clone()),
+        (Some(_), None) => sync::parents_after(t, None).into_iter().next(),
+    };
+    let mut done = t.parent.is_some() && parent.is_none();
+    let (mut cursor, mut parent_cursor) = (job.cursor.clone(), parent.clone());
+    let (mut pages, mut objects) = (job.pages, job.objects);
+    if !done {
+        let (path, params) = sync::list_target(t, &params, parent.as_deref());
+        let first = job.pages == 0;
+        let (page, _) = sync::sync_page(
+            t,
+            &client,
+            &path,
+            &params,
+            job.cursor.as_deref(),
+            parent.as_deref(),
+            first,
+        );
+        pages += 1;
+        objects += page.count as i64;
+        if page.has_more && page.last_id.is_some() && page.last_id != job.cursor {
+            cursor = page.last_id;
+        } else {
+            cursor = None;
+            parent_cursor = parent
+                .as_deref()
+                .and_then(|p| sync::parents_after(t, Some(p)).into_iter().next());
+            done = parent_cursor.is_none();
+        }
+    }
+    let mut stats = SyncStats {
+        objects,
+        pages,
+        marked_deleted: 0,
+    };
+    if done {
+        sync::finish(t, job.started, &mut stats, job.since);
+    }
+    let args: [DatumWithOid; 7] = [
+        job_id.into(),
+        cursor.into(),
+        parent_cursor.into(),
+        pages.into(),
+        objects.into(),
+        stats.marked_deleted.into(),
+        done.into(),
+    ];
+    spi(
+        "saving the sync job",
+        Spi::run_with_args(
+            "UPDATE stripe.sync_jobs SET cursor = $2, parent_cursor = $3, pages = $4, objects = $5, \
+             marked_deleted = $6, state = CASE WHEN $7 THEN 'done' ELSE 'running' END, \
+             started_at = coalesce(started_at, clock_timestamp()), updated_at = clock_timestamp(), \
+             finished_at = CASE WHEN $7 THEN clock_timestamp() END, error = NULL WHERE id = $1",
+            &args,
+        ),
+    );
+    done
+}
+
+/// Catch-up from the Events API: records every event newer than the newest one already seen
+/// (Stripe keeps 30 days) and processes everything pending through the webhook path, oldest
+/// first. Safe to repeat: events already recorded are skipped by id.
+#[pg_extern(security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn sync_events() -> i64 {
+    let newest = spi(
+        "finding the newest event",
+        Spi::get_one::<i64>("SELECT extract(epoch FROM max(created))::bigint FROM stripe.events"),
+    );
+    let mut params = crate::client::ListParams::default();
+    if let Some(t) = newest {
+        // gte, not gt: more events may share that second; ids already recorded are skipped.
+        params.extra.push(("created[gte]".into(), t.to_string()));
+    }
+    let client = api_key::client();
+    let interrupt = || {
+        pgrx::check_for_interrupts!();
+    };
+    let mut pager = client.pager("/v1/events", params);
+    let (mut pages, mut recorded) = (0, 0i64);
+    while let Some(page) = pager.next_page(&interrupt) {
+        let page = page.unwrap_or_else(|e| sync::raise_api_error("stripe.sync_events()", &e));
+        let n = spi(
+            "recording events",
+            Spi::connect_mut(|c| {
+                c.update(
+                    "INSERT INTO stripe.events (id, data, status, account_id, synced_from) \
+                     SELECT e ->> 'id', e, 'pending', e ->> 'account', 'events_api' \
+                     FROM jsonb_array_elements($1::jsonb -> 'data') e \
+                     ON CONFLICT (id) DO NOTHING",
+                    None,
+                    &[page.body.as_str().into()],
+                )
+                .map(|r| r.len() as i64)
+            }),
+        );
+        pages += 1;
+        recorded += n;
+        notice!("stripe.sync_events(): page {pages}, {recorded} new events recorded");
+    }
+    let processed = spi(
+        "processing pending events",
+        Spi::get_one::<i64>("SELECT stripe.process_pending()"),
+    )
+    .unwrap_or(0);
+    notice!("stripe.sync_events(): {recorded} new events, {processed} processed");
+    recorded
+}

@@ -1,0 +1,79 @@
+//! The background worker: one per database in `stripe.worker_databases`, registered at server
+//! start (djstripe_pg in `shared_preload_libraries`). Each loop step is one small transaction
+//! running `stripe._work_once()` (sql/worker.sql): one event, or one page of a sync job.
+//! Postgres restarts a crashed worker after 5 s; work in flight was never committed, so
+//! nothing is lost or applied twice.
+
+use crate::gucs;
+use pgrx::bgworkers::{BackgroundWorker, BackgroundWorkerBuilder, SignalWakeFlags};
+use pgrx::prelude::*;
+use std::time::Duration;
+
+pub fn register() {
+    for (i, db) in gucs::worker_databases().iter().enumerate() {
+        BackgroundWorkerBuilder::new(&format!("djstripe_pg worker for {db}"))
+            .set_type("djstripe_pg worker")
+            .set_library("djstripe_pg")
+            .set_function("djstripe_pg_worker_main")
+            .set_argument(Some(pg_sys::Datum::from(i)))
+            .enable_spi_access()
+            .set_restart_time(Some(Duration::from_secs(5)))
+            .load();
+    }
+}
+
+/// Runs one step; returns whether it found work (so the loop goes on without sleeping).
+fn step(announce: bool) -> bool {
+    BackgroundWorker::transaction(|| {
+        let installed =
+            Spi::get_one::<bool>("SELECT to_regprocedure('stripe._work_once()') IS NOT NULL")
+                .ok()
+                .flatten()
+                .unwrap_or(false);
+        if !installed {
+            return false; // CREATE EXTENSION has not run in this database (yet)
+        }
+        if announce {
+            let _ = Spi::run(
+                "INSERT INTO stripe.workers (database, pid) VALUES (current_database(), pg_backend_pid()) \
+                 ON CONFLICT (database) DO UPDATE SET pid = excluded.pid, \
+                 started_at = CASE WHEN stripe.workers.pid = excluded.pid THEN stripe.workers.started_at \
+                                   ELSE clock_timestamp() END, heartbeat_at = clock_timestamp()",
+            );
+        }
+        Spi::get_one::<bool>("SELECT stripe._work_once()")
+            .ok()
+            .flatten()
+            .unwrap_or(false)
+    })
+}
+
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub extern "C-unwind" fn djstripe_pg_worker_main(arg: pg_sys::Datum) {
+    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
+    let Some(db) = gucs::worker_databases().get(arg.value()).cloned() else {
+        return;
+    };
+    BackgroundWorker::connect_worker_to_spi(Some(&db), None);
+    log!("djstripe_pg worker started for database {db}");
+    let mut announce = true;
+    loop {
+        let busy = step(announce);
+        announce = !busy; // refresh the heartbeat after every idle period
+        if BackgroundWorker::sigterm_received() {
+            break;
+        }
+        if !busy {
+            let idle = Duration::from_secs(gucs::WORKER_IDLE.get().max(1) as u64);
+            if !BackgroundWorker::wait_latch(Some(idle)) {
+                break;
+            }
+        }
+        if BackgroundWorker::sighup_received() {
+            // SAFETY: reloading the configuration file is what a worker does on SIGHUP.
+            unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
+        }
+    }
+    log!("djstripe_pg worker for database {db} stopping");
+}
