@@ -21,6 +21,7 @@ REVOKE EXECUTE ON FUNCTION stripe._apply_event(text), stripe._process_event(text
     stripe.cancel_sync(bigint), stripe.resume_sync(bigint), stripe.run_sync_job(bigint),
     stripe.sync_events(), stripe._row_count(text)
     FROM PUBLIC;
-REVOKE ALL ON stripe.workers, stripe.sync_jobs FROM PUBLIC;
+REVOKE ALL ON stripe.workers, stripe.sync_jobs, stripe.webhook_requests FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION stripe.receive_webhook(text, text) FROM PUBLIC;
 
 -- The mirror itself is readable by whoever the owner grants; nothing is granted by default.

@@ -83,9 +83,14 @@ pgrx::extension_sql_file!(
     ]
 );
 pgrx::extension_sql_file!(
+    "../sql/requests.sql",
+    name = "requests",
+    requires = ["worker", webhook::ingest_webhook]
+);
+pgrx::extension_sql_file!(
     "../sql/postgrest.sql",
     name = "postgrest",
-    requires = ["worker", webhook::ingest_webhook]
+    requires = ["requests"]
 );
 pgrx::extension_sql_file!("../sql/grants.sql", name = "grants", finalize);
 

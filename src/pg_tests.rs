@@ -452,6 +452,133 @@ mod tests {
     }
 
     #[pg_test]
+    fn receive_webhook_logs_every_request_and_never_raises_for_bad_input() {
+        setup();
+        let good = event(
+            "evt_log",
+            "customer.created",
+            now(),
+            json!({"id": "cus_log", "object": "customer"}),
+        );
+        let sig = signature::sign(good.as_bytes(), SECRET, now());
+        let ok = Spi::get_one_with_args::<pgrx::JsonB>(
+            "SELECT stripe.receive_webhook($1, $2)",
+            &[good.as_str().into(), sig.as_str().into()],
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(ok.0["result"], "applied");
+        let bad = Spi::get_one_with_args::<pgrx::JsonB>(
+            "SELECT stripe.receive_webhook($1, 't=1,v1=00')",
+            &[good.replace("cus_log", "cus_evil").as_str().into()],
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(bad.0["result"], "rejected");
+        assert_eq!(bad.0["sqlstate"], "28000");
+        let log = one::<String>(
+            "SELECT string_agg(result || ':' || coalesce(sqlstate, '-') || ':' || (payload_excerpt IS NOT NULL)::text, ',' ORDER BY id)
+             FROM stripe.webhook_requests",
+        );
+        assert_eq!(log.as_deref(), Some("applied:-:false,rejected:28000:true"));
+        assert_eq!(
+            one::<i64>("SELECT count(*) FROM stripe.customers WHERE id = 'cus_evil'"),
+            Some(0)
+        );
+        let leaked = one::<i64>(&format!(
+            "SELECT count(*) FROM stripe.webhook_requests WHERE concat_ws(' ', error, payload_excerpt, signature_header) LIKE '%{SECRET}%'"
+        ));
+        assert_eq!(leaked, Some(0));
+    }
+
+    #[pg_test]
+    fn queue_mode_records_and_process_pending_applies_in_created_order() {
+        setup();
+        Spi::run("SET stripe.ingest_mode = queue").unwrap();
+        let t = now();
+        let cus = |email: &str| json!({"id": "cus_q", "object": "customer", "email": email});
+        // Delivered newest first; processing must still end on the newest.
+        assert_eq!(
+            ingest(&event("evt_q2", "customer.updated", t, cus("new@x")))["result"],
+            "queued"
+        );
+        assert_eq!(
+            ingest(&event("evt_q1", "customer.updated", t - 5, cus("old@x")))["result"],
+            "queued"
+        );
+        assert_eq!(
+            ingest(&event("evt_q1", "customer.updated", t - 5, cus("old@x")))["result"],
+            "duplicate"
+        );
+        assert_eq!(one::<i64>("SELECT count(*) FROM stripe.customers"), Some(0));
+        assert_eq!(one::<i64>("SELECT stripe.process_pending()"), Some(2));
+        assert_eq!(
+            one::<String>("SELECT email FROM stripe.customers").as_deref(),
+            Some("new@x")
+        );
+        assert_eq!(
+            one::<String>(
+                "SELECT string_agg(id || ':' || status, ',' ORDER BY id) FROM stripe.events"
+            )
+            .as_deref(),
+            Some("evt_q1:applied,evt_q2:applied")
+        );
+        let r = outcome("SELECT stripe.sync_async('customer')");
+        assert!(
+            r.starts_with("55000") && r.contains("background worker"),
+            "{r}"
+        );
+    }
+
+    #[pg_test]
+    fn failed_events_retry_with_backoff_and_can_be_reprocessed() {
+        setup();
+        Spi::run("SET stripe.ingest_mode = queue").unwrap();
+        Spi::run("SET stripe.revalidate = 'customer'").unwrap();
+        Spi::run("SET stripe.max_retries = 0").unwrap();
+        Spi::run("SET stripe.api_base = 'http://127.0.0.1:9'").unwrap();
+        Spi::run("SELECT stripe.set_api_key('sk_test_unreachable')").unwrap();
+        ingest(&event(
+            "evt_f",
+            "customer.updated",
+            now(),
+            json!({"id": "cus_f", "object": "customer"}),
+        ));
+        assert_eq!(one::<i64>("SELECT stripe.process_pending()"), Some(1));
+        let row = one::<String>(
+            "SELECT status || ':' || attempts || ':' || (next_attempt_at > now())::text || ':' || (last_error LIKE '%revalidating cus_f%')::text FROM stripe.events",
+        );
+        assert_eq!(row.as_deref(), Some("failed:1:true:true"));
+        // Not due yet: the queue is empty until the backoff passes.
+        assert_eq!(one::<i64>("SELECT stripe.process_pending()"), Some(0));
+        // A final payload is not revalidated, so a deletion applies without the API.
+        ingest(&event(
+            "evt_d",
+            "customer.deleted",
+            now(),
+            json!({"id": "cus_f", "object": "customer"}),
+        ));
+        assert_eq!(one::<i64>("SELECT stripe.process_pending()"), Some(1));
+        assert_eq!(
+            one::<bool>("SELECT deleted FROM stripe.customers WHERE id = 'cus_f'"),
+            Some(true)
+        );
+        Spi::run("SET stripe.revalidate = ''").unwrap();
+        let r = one::<String>(
+            "SELECT string_agg(event_id || '=' || result, ',') FROM stripe.reprocess_failed()",
+        );
+        assert_eq!(
+            r.as_deref(),
+            Some("evt_f=stale"),
+            "older than the applied deletion"
+        );
+        assert_eq!(
+            one::<String>("SELECT status FROM stripe.events WHERE id = 'evt_f'").as_deref(),
+            Some("stale")
+        );
+    }
+
+    #[pg_test]
     fn settings_are_registered_and_superuser_only() {
         setup();
         let ctx = one::<String>(

@@ -7,6 +7,7 @@ and the roles below are granted what an installation would grant them. A copy is
 DROP/CREATE EXTENSION and leaves nothing behind from one test to the next.
 """
 
+import contextlib
 import itertools
 import json
 import os
@@ -20,7 +21,7 @@ import stripe
 from psycopg.conninfo import make_conninfo
 
 # Asserts in these helpers then show their values on failure, like asserts in the tests.
-pytest.register_assert_rewrite("expected_columns", "sql_errors")
+pytest.register_assert_rewrite("expected_columns", "sql_errors", "column_docs")
 
 from fixture_server import FixtureServer
 from receiver import Receiver
@@ -85,14 +86,24 @@ def template():
 _db_numbers = itertools.count(1)
 
 
-@pytest.fixture
-def db(template):
+@contextlib.contextmanager
+def scratch_database(template):
+    """A database of its own copied from the template, dropped afterwards: for fixtures of a
+    wider scope than one test."""
     d = Database(f"djstripe_e2e_{os.getpid()}_{next(_db_numbers)}")
     with admin() as c:
         c.execute(f"CREATE DATABASE {d.name} TEMPLATE {template}")
-    yield d
-    with admin() as c:
-        c.execute(f"DROP DATABASE IF EXISTS {d.name} WITH (FORCE)")
+    try:
+        yield d
+    finally:
+        with admin() as c:
+            c.execute(f"DROP DATABASE IF EXISTS {d.name} WITH (FORCE)")
+
+
+@pytest.fixture
+def db(template):
+    with scratch_database(template) as d:
+        yield d
 
 
 @pytest.fixture
