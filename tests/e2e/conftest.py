@@ -26,6 +26,9 @@ pytest.register_assert_rewrite("expected_columns", "sql_errors", "column_docs")
 from fixture_server import FixtureServer
 from receiver import Receiver
 
+# Session fixtures of the catalog tests: the world of every type, synced once.
+pytest_plugins = ["catalog_fixtures"]
+
 TEMPLATE = "djstripe_e2e_template"
 # Fresh per run, so a leak check can search for them and never match anything else.
 API_KEY = "sk_test_e2e" + secrets.token_hex(16)
