@@ -1,1 +1,283 @@
--- djstripe_pg: webhook intake for PostgREST / Supabase, and role helpers (being written).
+-- djstripe_pg: Stripe's webhooks through PostgREST (or Supabase, which runs PostgREST), and
+-- functions that grant the three kinds of access: webhook, reader, admin.
+-- The guide is docs/postgrest-supabase.md.
+--
+-- What PostgREST does with Stripe's POST, read in its source (github.com/PostgREST/postgrest,
+-- main at 48346789, after v16.1; older paths were src/PostgREST/…) and its documentation. All
+-- of the following is a summary in our words, not PostgREST's text.
+--
+-- The call. A POST to /rpc/<fn> whose body is application/json reaches a function that has
+-- exactly one parameter, without a name, of type json or jsonb, when no function of that name
+-- has named parameters matching the body's keys (Plan.hs, findProc / hasSingleUnnamedParam;
+-- since v9.0.0, CHANGELOG #1735; since v14.2 a *named* parameter no longer qualifies, #4553).
+-- Docs: https://docs.postgrest.org/en/latest/references/api/functions.html#function-single-json
+-- The JSON body is parsed only to check it and to learn its keys; the bytes passed on are the
+-- request's own (ApiRequest/Payload.hs keeps the raw body; a body that is not JSON is answered
+-- 400 PGRST102 before any SQL runs, and a bare scalar is replaced by []). The call is
+--   "schema"."fn"($1::json)
+-- with $1 an untyped text-format parameter, OID 705 (Query/QueryBuilder.hs callPlanToQuery,
+-- OnePosParam; Query/SqlFragment.hs singleParameter; hasql's `unknown` encoder), so the body
+-- goes through json's input function unchanged. json keeps its input text as it is; jsonb
+-- would reorder keys, drop whitespace and rewrite numbers and escapes, and the signature, an
+-- HMAC over the exact bytes, would no longer match. Hence stripe.webhook(json), and $1::text.
+-- A function declared VOLATILE (the default) runs in a READ WRITE transaction (Plan.hs,
+-- callReadPlan); STABLE or IMMUTABLE would make it read-only.
+--
+-- The headers. Before the call, in the same transaction, PostgREST runs set_config(…, true)
+-- for search_path (the exposed schema), role (the JWT's role, else db-anon-role),
+-- request.jwt.claims, request.method, request.path, request.headers and request.cookies
+-- (Query/PreQuery.hs txVarQuery). request.headers is one JSON object of all headers but
+-- Cookie, names lowercased (ApiRequest.hs), so the signature is
+--   current_setting('request.headers', true)::json ->> 'stripe-signature'.
+-- Docs: https://docs.postgrest.org/en/latest/references/transactions.html#request-headers-cookies-and-jwt-claims
+-- Up to v8 every header was its own setting, request.header.<lowercased name> (v8.0.0
+-- src/PostgREST/Middleware.hs); v9–v11 did that only with db-use-legacy-gucs on PostgreSQL < 14
+-- (v9.0.0 Middleware.hs, v11.2.2 src/PostgREST/Query.hs), and v12.0.0 removed it. PostgreSQL 14+
+-- refuses setting names with '-', so on PostgreSQL 15 only the JSON form can occur; we still
+-- fall back to request.header.stripe-signature, which costs nothing. Calling with unnamed
+-- parameters needs v9, so PostgREST 9 or later is required; Stripe cannot send the Prefer
+-- header that older versions needed.
+--
+-- The status. An error becomes a response by its SQLSTATE (Error.hs, pgErrorStatus /
+-- mapSQLtoHTTP, unchanged from v7.0.0 to main): PTxyz answers HTTP xyz; otherwise 28xxx would be
+-- 403, 55xxx and 38xxx 500, 08xxx 503, and the rest of 22xxx 400. Docs:
+-- https://docs.postgrest.org/en/latest/references/errors.html#raise-errors-with-http-status-codes
+-- (the response.status setting, …/transactions.html#response-status-code, only applies to a
+-- transaction that succeeds). So ingest's errors are raised again as PT400, PT413, PT500 or
+-- PT502: an error rolls the whole transaction back, so a rejected delivery writes nothing.
+-- PostgREST takes the reason phrase of a PTxyz status from the error message, which is why our
+-- messages are short fixed ASCII and the details go in DETAIL and HINT. 503 is avoided: v10–v12
+-- take any 503 response for a lost database connection and restart their connection worker
+-- (src/PostgREST/App.hs, `when (isServiceUnavailable response) connWorker`).
+--
+-- Stripe retries any delivery not answered 2xx and shows the response in the dashboard.
+
+-- ---------------------------------------------------------------------------------------------
+-- The intake function
+
+CREATE FUNCTION stripe.webhook(json) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    -- A json value's text is its input, byte for byte: what Stripe signed.
+    payload text := $1::text;
+    -- Events are far smaller. A constant until stripe.webhook_max_bytes exists as a setting;
+    -- once it does (superuser-only, like every stripe.* setting) it is read below.
+    max_bytes bigint := 1048576;
+    sig text;
+    result jsonb;
+    err_state text;
+    err_message text;
+    err_hint text;
+    http integer;
+BEGIN
+    IF payload IS NULL THEN
+        RAISE EXCEPTION 'stripe.webhook: no request body'
+            USING ERRCODE = 'PT400',
+                  HINT = 'POST the event Stripe sent, with Content-Type: application/json.';
+    END IF;
+
+    -- Calling into the library defines the stripe.* settings in this session first, so that a
+    -- placeholder set before it was loaded cannot stand in for the real (superuser) setting.
+    PERFORM stripe.version();
+    max_bytes := coalesce(pg_size_bytes(nullif(current_setting('stripe.webhook_max_bytes', true), '')),
+                          max_bytes);
+    IF octet_length(payload) > max_bytes THEN
+        RAISE EXCEPTION 'stripe.webhook: request body too large'
+            USING ERRCODE = 'PT413',
+                  DETAIL = format('The body has %s bytes; the limit is %s bytes.', octet_length(payload), max_bytes),
+                  HINT = 'Stripe events are much smaller than this: check what is posting to this endpoint.';
+    END IF;
+
+    -- PostgREST 9+: one JSON object of lowercased header names. PostgREST <= 8 (and 9-11 with
+    -- db-use-legacy-gucs on PostgreSQL < 14): one setting per header.
+    sig := coalesce(nullif(current_setting('request.headers', true), '')::json ->> 'stripe-signature',
+                    nullif(current_setting('request.header.stripe-signature', true), ''));
+
+    BEGIN
+        result := stripe.ingest_webhook(payload, sig);
+    EXCEPTION WHEN OTHERS THEN  -- not query_canceled: a cancelled statement stays one (500)
+        GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
+                                err_hint = PG_EXCEPTION_HINT;
+        http := CASE
+            -- Stripe's request is at fault: a retry of the same bytes fails the same way.
+            WHEN err_state IN ('28000', '22008', '22P02', '22023', '22004') THEN 400
+            -- The Stripe API (completing a truncated nested list) was unreachable or failed.
+            WHEN err_state LIKE '08%' OR err_state LIKE '38%' THEN 502
+            -- Ours: no webhook secret configured (55000), a conflict, a bug. A retry may succeed.
+            ELSE 500
+        END;
+        RAISE EXCEPTION USING
+            ERRCODE = 'PT' || http,
+            MESSAGE = CASE
+                WHEN err_state = '28000' THEN 'stripe.webhook: signature verification failed'
+                WHEN err_state = '22008' THEN 'stripe.webhook: signature timestamp outside the tolerance'
+                WHEN http = 400 THEN 'stripe.webhook: request body is not a Stripe event'
+                WHEN http = 502 THEN 'stripe.webhook: Stripe API request failed'
+                WHEN err_state = '55000' THEN 'stripe.webhook: not configured'
+                ELSE 'stripe.webhook: processing failed'
+            END,
+            DETAIL = format('%s (SQLSTATE %s)', err_message, err_state),
+            HINT = coalesce(nullif(err_hint, ''), CASE
+                WHEN http = 400 THEN 'Stripe signs the exact body: it must reach stripe.webhook unchanged, with its Stripe-Signature header.'
+                ELSE 'Nothing was written; Stripe retries the delivery.'
+            END);
+    END;
+    RETURN result;
+END
+$fn$;
+COMMENT ON FUNCTION stripe.webhook(json) IS
+    'Webhook endpoint for PostgREST / Supabase: POST /rpc/webhook with Stripe''s request as it is. '
+    'Verifies the Stripe-Signature header (request.headers) over the exact body and ingests the event '
+    'like stripe.ingest_webhook. 200 with its result (applied, stale, ignored, duplicate, queued); '
+    'errors as PostgREST statuses: 400 bad signature, stale timestamp or not an event; 413 body over '
+    'the size cap (1 MiB); 500 processing failed; 502 the Stripe API failed. Nothing is '
+    'written on any error.';
+
+-- ---------------------------------------------------------------------------------------------
+-- Access. Everything in stripe is private to the extension owner until granted; these grant
+-- the three kinds of access. Objects whose names start with "_" are internal (the API key and
+-- webhook secrets among them) and are never granted.
+
+-- Every stripe object a role can use, directly, through its memberships or through PUBLIC.
+CREATE FUNCTION stripe.access_report(grantee regrole)
+RETURNS TABLE (object text, kind text, privileges text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT 'stripe', 'schema', 'USAGE'
+     WHERE has_schema_privilege(grantee, 'stripe', 'USAGE')
+    UNION ALL
+    SELECT * FROM (
+        SELECT c.oid::regclass::text,
+               CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                              WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' ELSE 'table' END,
+               (SELECT string_agg(p, ', ' ORDER BY ord)
+                  FROM unnest(CASE WHEN c.relkind = 'S' THEN ARRAY['USAGE', 'SELECT', 'UPDATE']
+                                   ELSE ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE',
+                                              'REFERENCES', 'TRIGGER'] END) WITH ORDINALITY AS u(p, ord)
+                 WHERE CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(grantee, c.oid, p)
+                            ELSE has_table_privilege(grantee, c.oid, p) END) AS privileges
+          FROM pg_class c
+         WHERE c.relnamespace = 'stripe'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+        UNION ALL
+        SELECT p.oid::regprocedure::text, 'function', 'EXECUTE'
+          FROM pg_proc p
+         WHERE p.pronamespace = 'stripe'::regnamespace AND has_function_privilege(grantee, p.oid, 'EXECUTE')
+    ) o
+     WHERE o.privileges IS NOT NULL
+    ORDER BY 2, 1
+$$;
+COMMENT ON FUNCTION stripe.access_report(regrole) IS
+    'What a role can use in schema stripe (directly, by membership or through PUBLIC): '
+    'a webhook-only role shows the schema and stripe.webhook(json), nothing else.';
+
+CREATE FUNCTION stripe._check_grantee(grantee regrole) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF grantee IS NULL OR grantee = 0 THEN
+        RAISE EXCEPTION 'djstripe_pg: name an existing role'
+            USING ERRCODE = '22023', HINT = 'PUBLIC cannot be granted access: name the role, e.g. ''web_anon''.';
+    END IF;
+END
+$$;
+
+CREATE FUNCTION stripe.grant_webhook_access(grantee regrole) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    more text[];
+BEGIN
+    PERFORM stripe._check_grantee(grantee);
+    EXECUTE format('GRANT USAGE ON SCHEMA stripe TO %s', grantee);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION stripe.webhook(json) TO %s', grantee);
+    -- PostgreSQL lets PUBLIC execute every new function; the extension takes that back at
+    -- install, and again here for functions added since (an upgrade), because USAGE on the
+    -- schema would otherwise make them callable by this role.
+    REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA stripe FROM PUBLIC;
+    SELECT array_agg(r.object || ' (' || r.privileges || ')') INTO more
+      FROM stripe.access_report(grantee) r
+     WHERE r.kind <> 'schema' AND r.object <> 'stripe.webhook(json)';
+    IF more IS NOT NULL THEN
+        RAISE WARNING 'djstripe_pg: % can do more than receive webhooks: %', grantee,
+            array_to_string(more[1:8], ', ')
+            || CASE WHEN cardinality(more) > 8 THEN format(' and %s more', cardinality(more) - 8) ELSE '' END
+            USING HINT = format('If it should only receive webhooks: SELECT stripe.revoke_access(%L); '
+                                'SELECT stripe.grant_webhook_access(%L);', grantee, grantee);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION stripe.grant_webhook_access(regrole) IS
+    'Lets a role (e.g. PostgREST''s anonymous role) call stripe.webhook(json) and nothing else in '
+    'schema stripe; warns if it can reach anything more.';
+
+CREATE FUNCTION stripe.grant_reader_access(grantee regrole) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o record;
+BEGIN
+    PERFORM stripe._check_grantee(grantee);
+    EXECUTE format('GRANT USAGE ON SCHEMA stripe TO %s', grantee);
+    FOR o IN SELECT c.oid::regclass AS rel FROM pg_class c
+              WHERE c.relnamespace = 'stripe'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                AND c.relname !~ '^_'
+              ORDER BY 1 LOOP
+        EXECUTE format('GRANT SELECT ON %s TO %s', o.rel, grantee);
+    END LOOP;
+    -- Functions the views call run with the reader's privileges (e.g. object_types' row counts).
+    FOR o IN SELECT DISTINCT d.refobjid::regprocedure AS fn
+               FROM pg_depend d
+               JOIN pg_rewrite w ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
+               JOIN pg_class v ON v.oid = w.ev_class
+               JOIN pg_proc p ON d.refclassid = 'pg_proc'::regclass AND d.refobjid = p.oid
+              WHERE v.relnamespace = 'stripe'::regnamespace AND v.relname !~ '^_'
+                AND p.pronamespace = 'stripe'::regnamespace
+              ORDER BY 1 LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', o.fn, grantee);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION stripe.grant_reader_access(regrole) IS
+    'Lets a role read the mirror: every table and view of schema stripe but the internal ones '
+    '(_api_key, _webhook_secrets). Run it again after ALTER EXTENSION … UPDATE adds tables.';
+
+CREATE FUNCTION stripe.grant_admin_access(grantee regrole) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o record;
+BEGIN
+    PERFORM stripe._check_grantee(grantee);
+    PERFORM stripe.grant_reader_access(grantee);
+    -- Every function meant to be called (configuration, secrets going in, syncs, processing,
+    -- these grants); none of them returns a secret or lets the caller choose where the key goes.
+    FOR o IN SELECT p.oid::regprocedure AS fn FROM pg_proc p
+              WHERE p.pronamespace = 'stripe'::regnamespace AND p.proname !~ '^_'
+              ORDER BY 1 LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', o.fn, grantee);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION stripe.grant_admin_access(regrole) IS
+    'Lets a role configure djstripe_pg (key, webhook secrets), sync, process events, read the mirror '
+    'and grant access. The key and secrets still never come back out, and stripe.* settings stay '
+    'superuser-only.';
+
+CREATE FUNCTION stripe.revoke_access(grantee regrole) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM stripe._check_grantee(grantee);
+    EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA stripe FROM %s', grantee);
+    EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA stripe FROM %s', grantee);
+    EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA stripe FROM %s', grantee);
+    EXECUTE format('REVOKE ALL ON SCHEMA stripe FROM %s', grantee);
+END
+$$;
+COMMENT ON FUNCTION stripe.revoke_access(regrole) IS
+    'Takes back everything granted to a role in schema stripe (not what it has through other roles).';
+
+-- Nothing in stripe is PUBLIC's: a role needs one of the grants above. (sql/grants.sql revokes
+-- functions created after this file.)
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA stripe FROM PUBLIC;

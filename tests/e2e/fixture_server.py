@@ -214,6 +214,9 @@ class FixtureServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle on, the second waits ~40 ms for
+            # the client's delayed ACK on every response.
+            disable_nagle_algorithm = True
 
             def do_GET(self):
                 url = urlsplit(self.path)
