@@ -39,8 +39,8 @@
 -- header that older versions needed.
 --
 -- The status. An error becomes a response by its SQLSTATE (Error.hs, pgErrorStatus /
--- mapSQLtoHTTP, unchanged from v7.0.0 to main): PTxyz answers HTTP xyz; otherwise 28xxx would be
--- 403, 55xxx and 38xxx 500, 08xxx 503, and the rest of 22xxx 400. Docs:
+-- mapSQLtoHTTP; these rows are the same from v7.0.0 to main): PTxyz answers HTTP xyz;
+-- otherwise 28xxx would be 403, 55xxx and 38xxx 500, 08xxx 503, and the rest of 22xxx 400. Docs:
 -- https://docs.postgrest.org/en/latest/references/errors.html#raise-errors-with-http-status-codes
 -- (the response.status setting, …/transactions.html#response-status-code, only applies to a
 -- transaction that succeeds). So ingest's errors are raised again as PT400, PT413, PT500 or

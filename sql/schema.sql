@@ -49,7 +49,7 @@ CREATE TABLE stripe.events (
     next_attempt_at timestamptz,
     received_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     processed_at timestamptz,
-    deleted boolean GENERATED ALWAYS AS (false) STORED,
+    deleted boolean NOT NULL DEFAULT false,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL DEFAULT 'webhook',

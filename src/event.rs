@@ -18,6 +18,9 @@ pub struct Envelope {
     pub object_type: String,
     /// `data.object.id`; some objects (e.g. `balance`) have none.
     pub object_id: Option<String>,
+    /// Top-level fields of `data.object` holding a JSON object (nested lists, embedded objects),
+    /// sorted: the write statement only touches the tables these can fill.
+    pub nested_objects: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,12 +61,8 @@ struct RawData<'a> {
     object: Option<RawObject<'a>>,
 }
 
-#[derive(Deserialize)]
-struct RawObject<'a> {
-    #[serde(borrow)]
-    id: Option<&'a RawValue>,
-    object: Option<String>,
-}
+/// `data.object` as its top-level fields, each left unparsed: routing needs only a few of them.
+type RawObject<'a> = std::collections::HashMap<std::borrow::Cow<'a, str>, &'a RawValue>;
 
 /// An id field as a string: Stripe ids are JSON strings; anything else is rejected.
 fn id_string(v: Option<&RawValue>) -> Option<String> {
@@ -98,8 +97,15 @@ pub fn parse(payload: &str) -> Result<Envelope, EventError> {
         .and_then(|d| d.object)
         .ok_or_else(|| missing("\"data.object\""))?;
     let object_type = object
-        .object
+        .get("object")
+        .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
         .ok_or_else(|| missing("\"data.object.object\""))?;
+    let mut nested_objects: Vec<String> = object
+        .iter()
+        .filter(|(_, v)| v.get().starts_with('{'))
+        .map(|(k, _)| k.to_string())
+        .collect();
+    nested_objects.sort();
     Ok(Envelope {
         id,
         event_type: event_type.to_string(),
@@ -108,7 +114,8 @@ pub fn parse(payload: &str) -> Result<Envelope, EventError> {
         livemode: raw.livemode,
         account: raw.account,
         object_type,
-        object_id: id_string(object.id),
+        object_id: id_string(object.get("id").copied()),
+        nested_objects,
     })
 }
 
@@ -130,6 +137,12 @@ mod tests {
         assert_eq!(e.api_version.as_deref(), Some("2023-08-16"));
         assert_eq!(e.object_type, "customer");
         assert_eq!(e.object_id.as_deref(), Some("cus_1"));
+        assert!(e.nested_objects.is_empty());
+        let with = GOOD.replace(
+            r#""email":"a@b.c""#,
+            r#""discount":{"id":"di_1"},"lines":{"data":[]},"n":null"#,
+        );
+        assert_eq!(parse(&with).unwrap().nested_objects, ["discount", "lines"]);
     }
 
     #[test]

@@ -164,7 +164,7 @@ mod tests {
             };
             let out = crate::writer::run(
                 &format!("event:{}", t.table),
-                || sql_gen::apply_event(t),
+                || sql_gen::apply_event(t, sql_gen::Fields::All),
                 &w,
             );
             assert_eq!(out.map(|o| o.0).as_deref(), Some("applied"), "{}", t.name);

@@ -37,9 +37,13 @@ pub fn apply(payload: &str, ev: &Envelope) -> Option<String> {
     else {
         return writer::run("event:ignored", sql_gen::record_ignored_event, &w).map(|r| r.0);
     };
+    // Only the nested lists and embedded objects this object carries: each extra target table
+    // costs the statement its executor set-up even when it writes nothing.
+    let fields = sql_gen::dependent_fields(t, &ev.nested_objects);
+    let key = format!("event:{}:{}", t.table, fields.join(","));
     let outcome = writer::run(
-        &format!("event:{}", t.table),
-        || sql_gen::apply_event(t),
+        &key,
+        || sql_gen::apply_event(t, sql_gen::Fields::Only(&fields)),
         &w,
     );
     if let Some((_, truncated)) = &outcome {

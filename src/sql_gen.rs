@@ -87,13 +87,47 @@ fn parent_expr(t: &ObjectType) -> Option<String> {
     })
 }
 
+/// Which of `t`'s nested lists and embedded objects a write includes: all of them (a list page
+/// of many objects), or only the fields one object carries (an event), so a statement does not
+/// prepare writes to tables it cannot touch.
+#[derive(Clone, Copy)]
+pub enum Fields<'a> {
+    All,
+    Only(&'a [String]),
+}
+
+impl Fields<'_> {
+    fn has(&self, field: &str) -> bool {
+        match self {
+            Fields::All => true,
+            Fields::Only(present) => present.iter().any(|f| f == field),
+        }
+    }
+}
+
+/// The fields of `t` that name a nested list or an embedded object, among `present`.
+pub fn dependent_fields(t: &ObjectType, present: &[String]) -> Vec<String> {
+    let inline = t
+        .children()
+        .filter_map(|c| c.parent.and_then(|p| p.inline_field));
+    let embedded = t.embeds.iter().map(|(f, _)| *f);
+    inline
+        .chain(embedded)
+        .filter(|f| present.iter().any(|p| p == f))
+        .map(str::to_string)
+        .collect()
+}
+
 /// CTEs that follow `up` (the written parents: id, data): nested lists and embedded objects.
-fn dependents(t: &ObjectType) -> Vec<String> {
+fn dependents(t: &ObjectType, fields: Fields) -> Vec<String> {
     let mut ctes = Vec::new();
     for (i, c) in t.children().enumerate() {
         let (Some(p), Some(field)) = (c.parent, c.parent.and_then(|p| p.inline_field)) else {
             continue;
         };
+        if !fields.has(field) {
+            continue;
+        }
         let list = format!("p.data -> '{field}'");
         // Replace only when the parent carries the whole list: absent (not expanded) or
         // truncated (`has_more`) lists are completed by paging, then pruned by the glue.
@@ -116,6 +150,9 @@ fn dependents(t: &ObjectType) -> Vec<String> {
         ));
     }
     for (i, (field, name)) in t.embeds.iter().enumerate() {
+        if !fields.has(field) {
+            continue;
+        }
         let e = lookup(name).expect("catalog test checks embeds");
         let from = format!("up p, LATERAL (SELECT p.data -> '{field}' AS o) e");
         let only_objects = " AND jsonb_typeof(o) = 'object'";
@@ -127,10 +164,11 @@ fn dependents(t: &ObjectType) -> Vec<String> {
 
 /// A jsonb array (as text) of the nested lists the written parents truncated:
 /// `[{"parent": id, "child": catalog name, "url": "/v1/…"}]`, to be paged by the glue.
-fn paging(t: &ObjectType) -> String {
+fn paging(t: &ObjectType, fields: Fields) -> String {
     let parts: Vec<String> = t
         .children()
         .filter_map(|c| c.parent.and_then(|p| p.inline_field).map(|f| (c, f)))
+        .filter(|(_, f)| fields.has(f))
         .map(|(c, f)| {
             format!(
                 "SELECT p.id AS parent, '{name}' AS child, p.data -> '{f}' ->> 'url' AS url \
@@ -149,9 +187,9 @@ fn paging(t: &ObjectType) -> String {
     }
 }
 
-fn with_up(t: &ObjectType, up: String) -> String {
+fn with_up(t: &ObjectType, up: String, fields: Fields) -> String {
     let mut ctes = vec![format!("up AS ({up})")];
-    ctes.extend(dependents(t));
+    ctes.extend(dependents(t, fields));
     format!("WITH {}", ctes.join(", "))
 }
 
@@ -169,15 +207,15 @@ pub fn write_page(t: &ObjectType) -> String {
     );
     format!(
         "{} SELECT (SELECT count(*) FROM up)::text, {}",
-        with_up(t, up),
-        paging(t)
+        with_up(t, up, Fields::All),
+        paging(t, Fields::All)
     )
 }
 
 /// Records an event and applies its object (and dependents) in one statement, so a crash can
 /// never leave one without the other. Returns one row (status, truncated nested lists), or no
 /// row when the event id was already recorded.
-pub fn apply_event(t: &ObjectType) -> String {
+pub fn apply_event(t: &ObjectType, fields: Fields) -> String {
     let parent = parent_expr(t);
     let from = format!(
         "(SELECT CASE WHEN $7 THEN e -> 'data' -> 'object' || '{{\"deleted\": true}}' \
@@ -186,7 +224,7 @@ pub fn apply_event(t: &ObjectType) -> String {
                            WHERE id = $3 AND status NOT IN ({UNPROCESSED}))) s"
     );
     let up = upsert(t, &from, "", parent.as_deref(), "$5", "RETURNING id, data");
-    let with = with_up(t, up).replacen("WITH ", "WITH ev AS (SELECT $1::jsonb AS e), ", 1);
+    let with = with_up(t, up, fields).replacen("WITH ", "WITH ev AS (SELECT $1::jsonb AS e), ", 1);
     format!(
         "{with} INSERT INTO stripe.events (id, data, status, processed_at, account_id) \
          SELECT $3, e, CASE WHEN EXISTS (SELECT 1 FROM up) THEN 'applied' ELSE 'stale' END, \
@@ -195,7 +233,7 @@ pub fn apply_event(t: &ObjectType) -> String {
          last_error = NULL, next_attempt_at = NULL \
          WHERE stripe.events.status IN ({UNPROCESSED}) \
          RETURNING status, {}",
-        paging(t)
+        paging(t, fields)
     )
 }
 
@@ -273,7 +311,7 @@ mod tests {
     #[test]
     fn write_statements_use_the_shared_parameters_only() {
         for t in CATALOG {
-            for sql in [write_page(t), apply_event(t)] {
+            for sql in [write_page(t), apply_event(t, Fields::All)] {
                 assert!(sql.contains(&t.qualified_table()), "{sql}");
                 assert!(max_param(&sql) <= WRITE_PARAMS, "{sql}");
             }
@@ -301,7 +339,7 @@ mod tests {
     #[test]
     fn ordering_guard_is_on_every_upsert() {
         for t in CATALOG {
-            let sql = apply_event(t);
+            let sql = apply_event(t, Fields::All);
             let inserts = sql.matches("INSERT INTO stripe.").count();
             // every mirror upsert carries the guard; the events insert does not need it
             assert_eq!(
@@ -313,6 +351,20 @@ mod tests {
         }
         assert!(mark_missing_deleted(lookup("customer").unwrap())
             .contains("coalesce(livemode, $2) = $2"));
+    }
+
+    #[test]
+    fn an_event_only_writes_the_tables_its_object_can_fill() {
+        let inv = lookup("invoice").unwrap();
+        let plain = apply_event(inv, Fields::Only(&[]));
+        assert!(
+            !plain.contains("invoice_lines") && !plain.contains("discounts"),
+            "{plain}"
+        );
+        let present = dependent_fields(inv, &["lines".into(), "customer_address".into()]);
+        assert_eq!(present, ["lines"]);
+        let lines = apply_event(inv, Fields::Only(&present));
+        assert!(lines.contains("INSERT INTO stripe.invoice_lines") && !lines.contains("discounts"));
     }
 
     #[test]
