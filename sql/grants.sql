@@ -24,4 +24,7 @@ REVOKE EXECUTE ON FUNCTION stripe._apply_event(text), stripe._process_event(text
 REVOKE ALL ON stripe.workers, stripe.sync_jobs, stripe.webhook_requests FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION stripe.receive_webhook(text, text) FROM PUBLIC;
 
+-- Anything created after postgrest.sql (e.g. Rust functions pgrx emits last) is not PUBLIC either.
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA stripe FROM PUBLIC;
+
 -- The mirror itself is readable by whoever the owner grants; nothing is granted by default.

@@ -80,8 +80,10 @@ BEGIN
     -- Calling into the library defines the stripe.* settings in this session first, so that a
     -- placeholder set before it was loaded cannot stand in for the real (superuser) setting.
     PERFORM stripe.version();
-    max_bytes := coalesce(pg_size_bytes(nullif(current_setting('stripe.webhook_max_bytes', true), '')),
-                          max_bytes);
+    -- pg_settings has the value in its base unit, and never shows a placeholder.
+    SELECT coalesce(max(s.setting::bigint * CASE s.unit WHEN 'kB' THEN 1024 WHEN 'MB' THEN 1048576 ELSE 1 END),
+                    max_bytes)
+      INTO max_bytes FROM pg_settings s WHERE s.name = 'stripe.webhook_max_bytes';
     IF octet_length(payload) > max_bytes THEN
         RAISE EXCEPTION 'stripe.webhook: request body too large'
             USING ERRCODE = 'PT413',

@@ -31,6 +31,7 @@ pub static EVENT_MAX_ATTEMPTS: GucSetting<i32> = GucSetting::<i32>::new(8);
 pub static WORKER_DATABASES: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c""));
 pub static WORKER_IDLE: GucSetting<i32> = GucSetting::<i32>::new(10);
+pub static WEBHOOK_MAX_BYTES: GucSetting<i32> = GucSetting::<i32>::new(1_048_576);
 
 pub fn init() {
     GucRegistry::define_string_guc(
@@ -124,6 +125,16 @@ pub fn init() {
         3_600,
         GucContext::Sighup,
         GucFlags::UNIT_S,
+    );
+    GucRegistry::define_int_guc(
+        c"stripe.webhook_max_bytes",
+        c"Largest webhook body stripe.webhook() accepts (HTTP 413 above it).",
+        c"Stripe's events are a few KiB; the cap bounds what an anonymous caller can send.",
+        &WEBHOOK_MAX_BYTES,
+        1024,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_BYTE,
     );
     // Unknown stripe.* names are then errors instead of silent placeholders (catches typos).
     unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"stripe".as_ptr()) };

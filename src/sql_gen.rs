@@ -274,7 +274,7 @@ pub fn mark_missing_deleted(t: &ObjectType) -> String {
     format!(
         "UPDATE {table} SET data = data || '{{\"deleted\": true}}', synced_at = clock_timestamp(), \
          synced_from = 'sync', stripe_as_of = to_timestamp(floor($1)) \
-         WHERE NOT deleted AND coalesce(livemode, $2) = $2 \
+         WHERE NOT deleted AND coalesce((data ->> 'livemode')::boolean, $2) = $2 \
          AND (stripe_as_of < to_timestamp(floor($1)) \
               OR (synced_from = 'sync' AND synced_at < to_timestamp($1)))",
         table = t.qualified_table(),
@@ -350,7 +350,7 @@ mod tests {
             );
         }
         assert!(mark_missing_deleted(lookup("customer").unwrap())
-            .contains("coalesce(livemode, $2) = $2"));
+            .contains("coalesce((data ->> 'livemode')::boolean, $2) = $2"));
     }
 
     #[test]

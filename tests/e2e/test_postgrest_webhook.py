@@ -32,7 +32,6 @@ import re
 import time
 from dataclasses import dataclass, field
 
-import psycopg
 import pytest
 from psycopg import pq
 
@@ -54,7 +53,6 @@ class Response:
     status: int
     body: object                  # the decoded JSON body
     headers: dict = field(default_factory=dict)
-    reason: str = ""
 
     @property
     def text(self):
@@ -197,7 +195,7 @@ class PostgREST:
         """(raw bytes passed on, top-level keys): ApiRequest/Payload.hs for application/json."""
         ctype = headers.get("content-type", "application/json").split(";")[0].strip().lower()
         if ctype != "application/json":
-            raise PgrstError(415, "PGRST102", "Content-Type not acceptable: " + ctype)
+            raise PgrstError(400, "PGRST102", "Content-Type not acceptable: " + ctype)
         if body == b"" and is_proc:
             return body, set()
         try:
@@ -217,19 +215,20 @@ class PostgREST:
     def _routines(self, schema, name):
         # The schema cache lists every function of the exposed schemas, whatever its privileges.
         res = self._exec(
-            "SELECT p.proname, coalesce(p.proargnames, '{}'), p.pronargs, p.pronargdefaults, "
-            "       array(SELECT format_type(t, NULL) FROM unnest(p.proargtypes) t), p.provolatile, "
-            "       p.proretset OR t.typtype = 'c' OR p.prorettype = 'record'::regtype "
+            "SELECT coalesce(p.proargnames, '{}'), coalesce(p.proargmodes::text[], '{}'), p.pronargs, "
+            "       p.pronargdefaults, array(SELECT format_type(t, NULL) FROM unnest(p.proargtypes) t), "
+            "       p.provolatile, p.proretset OR t.typtype = 'c' OR p.prorettype = 'record'::regtype "
             "FROM pg_proc p JOIN pg_type t ON t.oid = p.prorettype "
             "WHERE p.pronamespace = $1::regnamespace AND p.proname = $2 AND p.prokind = 'f'",
             [quote_ident(schema), name])
         out = []
         for r in range(res.ntuples):
-            names = _pg_array(res.get_value(r, 1))
-            nargs = int(res.get_value(r, 2))
+            names, modes = _pg_array(res.get_value(r, 0)), _pg_array(res.get_value(r, 1))
+            nargs, ndefaults = int(res.get_value(r, 2)), int(res.get_value(r, 3))
             types = _pg_array(res.get_value(r, 4))
+            modes = modes or ["i"] * len(names)
+            names = [n for n, m in zip(names, modes) if m in ("i", "b", "v")]  # IN parameters only
             names = (names + [""] * nargs)[:nargs]
-            ndefaults = int(res.get_value(r, 3))
             out.append({
                 "params": [{"name": n, "type": t, "required": i < nargs - ndefaults}
                            for i, (n, t) in enumerate(zip(names, types))],
@@ -450,6 +449,7 @@ def test_valid_event_is_applied(api, owner):
     assert r.headers["content-type"].startswith("application/json")
     assert owner.execute("SELECT email, synced_from FROM stripe.customers").fetchall() == [
         ("customer1@example.com", "evt_pgrst_1")]
+    assert {("customers",), ("events",)} <= set(written(owner))  # (and what the customer embeds)
     # the call PostgREST makes: the body as an untyped parameter cast to the parameter's type
     sql, params = api.statements[-2]
     assert '"stripe"."webhook"($1::json)' in sql and params == [body]
@@ -471,6 +471,14 @@ def test_duplicate_stale_and_ignored_are_2xx(api, owner):
     assert (ignored.status, ignored.body["result"]) == (200, "ignored")
     assert owner.execute("SELECT id, status FROM stripe.events ORDER BY id").fetchall() == [
         ("evt_pgrst_balance", "ignored"), ("evt_pgrst_new", "applied"), ("evt_pgrst_old", "stale")]
+
+
+def test_queued_is_2xx(db, owner, make_api):
+    # stripe.ingest_mode = queue (the server's configuration): verified and recorded, applied later.
+    owner.execute(f"ALTER DATABASE {db.name} SET stripe.ingest_mode = 'queue'")
+    r = deliver(make_api(), as_bytes(customer_event("evt_pgrst_queued")))
+    assert (r.status, r.body["result"]) == (200, "queued"), r.body
+    assert owner.execute("SELECT status FROM stripe.events").fetchall() == [("pending",)]
 
 
 def _spelled(event, spelling):
