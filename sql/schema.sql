@@ -61,6 +61,13 @@ CREATE INDEX events_type_created_idx ON stripe.events (type, created);
 CREATE INDEX events_queue_idx ON stripe.events (created, id) WHERE status IN ('pending', 'failed');
 COMMENT ON TABLE stripe.events IS 'Every Stripe event ingested, once (primary key = event id).';
 COMMENT ON COLUMN stripe.events.data IS 'The whole event as delivered.';
+COMMENT ON COLUMN stripe.events.type IS 'data.type, e.g. customer.updated';
+COMMENT ON COLUMN stripe.events.api_version IS 'data.api_version: the API version the payload is shaped by';
+COMMENT ON COLUMN stripe.events.livemode IS 'data.livemode';
+COMMENT ON COLUMN stripe.events.created IS 'data.created: when Stripe created the event';
+COMMENT ON COLUMN stripe.events.object_type IS 'data.data.object.object: the type of the object the event carries';
+COMMENT ON COLUMN stripe.events.object_id IS 'data.data.object.id: joins the table of that type';
+COMMENT ON COLUMN stripe.events.request_id IS 'data.request.id: the API request that caused the event, if any';
 COMMENT ON COLUMN stripe.events.status IS
     'pending: recorded, waiting for the worker (stripe.ingest_mode = queue, or stripe.sync_events); '
     'applied: data.object written to its table; stale: the row already reflected newer data; '
@@ -96,6 +103,7 @@ CREATE TABLE stripe.sync_jobs (
     marked_deleted bigint NOT NULL DEFAULT 0,
     error text,
     attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz,
     queued_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     started_at timestamptz,
     updated_at timestamptz,

@@ -9,8 +9,10 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     result text;
-    max_attempts integer := current_setting('stripe.event_max_attempts')::integer;
+    max_attempts integer;
 BEGIN
+    PERFORM stripe.version();  -- loads the library, so the stripe.* settings exist
+    max_attempts := current_setting('stripe.event_max_attempts')::integer;
     BEGIN
         result := stripe._apply_event(event_id);
         RETURN coalesce(result, 'duplicate');
@@ -38,11 +40,14 @@ AS $$
        FOR UPDATE SKIP LOCKED
 $$;
 
--- Runs one sync job page; a failing page is retried (up to 5 times) before the job fails.
+-- Runs one sync job page. A failing page (the client already retried its request) is tried
+-- again later with backoff (1 s, 2 s, 4 s … capped at 5 min) until stripe.job_max_attempts
+-- before the job fails; a type Stripe will not list for this account (0A000) fails at once.
 CREATE FUNCTION stripe._run_job(job_id bigint) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    PERFORM stripe.version();  -- loads the library, so the stripe.* settings exist
     BEGIN
         RETURN stripe._sync_job_step(job_id);
     EXCEPTION WHEN query_canceled THEN
@@ -50,7 +55,10 @@ BEGIN
     WHEN OTHERS THEN
         UPDATE stripe.sync_jobs j
            SET attempts = j.attempts + 1, error = SQLERRM, updated_at = clock_timestamp(),
-               state = CASE WHEN SQLSTATE = '0A000' OR j.attempts + 1 >= 5 THEN 'failed' ELSE j.state END
+               next_attempt_at = clock_timestamp() + least(interval '5 minutes', interval '1 second' * 2 ^ j.attempts),
+               state = CASE WHEN SQLSTATE = '0A000'
+                              OR j.attempts + 1 >= current_setting('stripe.job_max_attempts')::integer
+                            THEN 'failed' ELSE j.state END
          WHERE j.id = job_id;
         RETURN true;
     END;
@@ -71,7 +79,8 @@ BEGIN
         RETURN true;
     END IF;
     SELECT j.id INTO job FROM stripe.sync_jobs j
-     WHERE j.state IN ('queued', 'running') ORDER BY j.id LIMIT 1 FOR UPDATE SKIP LOCKED;
+     WHERE j.state IN ('queued', 'running') AND coalesce(j.next_attempt_at, '-infinity') <= clock_timestamp()
+     ORDER BY j.id LIMIT 1 FOR UPDATE SKIP LOCKED;
     IF job IS NOT NULL THEN
         PERFORM stripe._run_job(job);
         RETURN true;
@@ -87,6 +96,7 @@ DECLARE
     n bigint := 0;
     ev text;
 BEGIN
+    PERFORM stripe.version();  -- loads the library, so the stripe.* settings exist
     LOOP
         EXIT WHEN max_events IS NOT NULL AND n >= max_events;
         ev := stripe._next_event();
@@ -177,7 +187,8 @@ CREATE FUNCTION stripe.resume_sync(job_id bigint) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    UPDATE stripe.sync_jobs SET state = 'queued', attempts = 0, error = NULL, updated_at = clock_timestamp()
+    UPDATE stripe.sync_jobs SET state = 'queued', attempts = 0, error = NULL, next_attempt_at = NULL,
+           updated_at = clock_timestamp()
      WHERE id = job_id AND state IN ('failed', 'cancelled');
     IF NOT FOUND THEN
         RETURN false;

@@ -31,6 +31,7 @@ pub static EVENT_MAX_ATTEMPTS: GucSetting<i32> = GucSetting::<i32>::new(8);
 pub static WORKER_DATABASES: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c""));
 pub static WORKER_IDLE: GucSetting<i32> = GucSetting::<i32>::new(10);
+pub static JOB_MAX_ATTEMPTS: GucSetting<i32> = GucSetting::<i32>::new(8);
 pub static WEBHOOK_MAX_BYTES: GucSetting<i32> = GucSetting::<i32>::new(1_048_576);
 
 pub fn init() {
@@ -101,6 +102,16 @@ pub fn init() {
         c"Attempts to process an event before it stays failed.",
         c"Failed events are retried with exponential backoff until then; stripe.reprocess_failed() retries them again.",
         &EVENT_MAX_ATTEMPTS,
+        1,
+        1000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"stripe.job_max_attempts",
+        c"Attempts at a failing page of a background sync before the job fails.",
+        c"Retried with backoff (1 s doubling, capped at 5 min); stripe.resume_sync() starts it again.",
+        &JOB_MAX_ATTEMPTS,
         1,
         1000,
         GucContext::Suset,

@@ -118,7 +118,8 @@ fn sync_job_step(job_id: i64) -> bool {
             "UPDATE stripe.sync_jobs SET cursor = $2, parent_cursor = $3, pages = $4, objects = $5, \
              marked_deleted = $6, state = CASE WHEN $7 THEN 'done' ELSE 'running' END, \
              started_at = coalesce(started_at, clock_timestamp()), updated_at = clock_timestamp(), \
-             finished_at = CASE WHEN $7 THEN clock_timestamp() END, error = NULL WHERE id = $1",
+             finished_at = CASE WHEN $7 THEN clock_timestamp() END, error = NULL, attempts = 0, \
+             next_attempt_at = NULL WHERE id = $1",
             &args,
         ),
     );

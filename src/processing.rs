@@ -32,11 +32,15 @@ fn interrupt() {
 /// already processed (a duplicate).
 pub fn apply(payload: &str, ev: &Envelope) -> Option<String> {
     let w = write_for(payload, ev);
-    let Some(t) =
-        catalog::route_event(&ev.event_type, &ev.object_type).filter(|t| t.name != "event")
-    else {
-        return writer::run("event:ignored", sql_gen::record_ignored_event, &w).map(|r| r.0);
-    };
+    match catalog::route_event(&ev.event_type, &ev.object_type).filter(|t| t.name != "event") {
+        Some(t) => apply_write(t, ev, &w),
+        None => writer::run("event:ignored", sql_gen::record_ignored_event, &w).map(|r| r.0),
+    }
+}
+
+/// Writes an event's object of type `t` with the given parameters, then completes any nested
+/// list Stripe truncated.
+fn apply_write(t: &ObjectType, ev: &Envelope, w: &Write) -> Option<String> {
     // Only the nested lists and embedded objects this object carries: each extra target table
     // costs the statement its executor set-up even when it writes nothing.
     let fields = sql_gen::dependent_fields(t, &ev.nested_objects);
@@ -44,12 +48,12 @@ pub fn apply(payload: &str, ev: &Envelope) -> Option<String> {
     let outcome = writer::run(
         &key,
         || sql_gen::apply_event(t, sql_gen::Fields::Only(&fields)),
-        &w,
+        w,
     );
     if let Some((_, truncated)) = &outcome {
         if truncated.starts_with("[{") {
             // The object's nested list was cut at 10 entries: fetch the rest from the API.
-            writer::complete_lists(&api_key::client(), truncated, &w, &interrupt);
+            writer::complete_lists(&api_key::client(), truncated, w, &interrupt);
         }
     }
     outcome.map(|r| r.0)
@@ -75,8 +79,17 @@ fn is_final(ev: &Envelope, payload: &str) -> bool {
     matches!(status.as_deref(), Some("void" | "canceled" | "expired"))
 }
 
+fn is_deleted_stub(body: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Stub {
+        #[serde(default)]
+        deleted: bool,
+    }
+    serde_json::from_str::<Stub>(body).is_ok_and(|s| s.deleted)
+}
+
 /// Fetches the event's object from the API and writes that instead of the payload.
-fn revalidate(t: &ObjectType, ev: &Envelope) -> Option<String> {
+fn revalidate(t: &ObjectType, ev: &Envelope, payload: &str) -> Option<String> {
     let (Some(path), Some(id)) = (t.top_level_list(), ev.object_id.as_deref()) else {
         return None;
     };
@@ -84,9 +97,21 @@ fn revalidate(t: &ObjectType, ev: &Envelope) -> Option<String> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)) as f64;
-    let body = api_key::client()
-        .get(&format!("{path}/{id}"), "", &interrupt)
-        .unwrap_or_else(|e| crate::sync::raise_api_error(&format!("revalidating {id}"), &e));
+    let gone = || {
+        // Deleted since the event (Stripe answers 404, or a `"deleted": true` stub for a
+        // customer): the payload is the last state there is, and the object no longer exists.
+        let w = Write {
+            deletes: true,
+            ..write_for(payload, ev)
+        };
+        apply_write(t, ev, &w)
+    };
+    let body = match api_key::client().get(&format!("{path}/{id}"), "", &interrupt) {
+        Ok(body) if is_deleted_stub(&body) => return gone(),
+        Ok(body) => body,
+        Err(e) if e.status == Some(404) => return gone(),
+        Err(e) => crate::sync::raise_api_error(&format!("revalidating {id}"), &e),
+    };
     let page = format!("{{\"data\":[{body}]}}");
     let w = Write {
         json: &page,
@@ -134,7 +159,7 @@ fn apply_recorded(event_id: &str) -> Option<String> {
     let ev = crate::webhook::parse(&payload);
     if let Some(t) = catalog::route_event(&ev.event_type, &ev.object_type) {
         if revalidates(t) && !is_final(&ev, &payload) {
-            return revalidate(t, &ev);
+            return revalidate(t, &ev, &payload);
         }
     }
     apply(&payload, &ev)

@@ -213,18 +213,27 @@ pub fn write_page(t: &ObjectType) -> String {
 }
 
 /// Records an event and applies its object (and dependents) in one statement, so a crash can
-/// never leave one without the other. Returns one row (status, truncated nested lists), or no
-/// row when the event id was already recorded.
+/// never leave one without the other. The event's row (when it exists: queued, or being
+/// processed by the worker) is locked before anything is written, so a concurrent delivery of
+/// the same event waits, then sees it processed, instead of writing the object a second time or
+/// deadlocking against the worker. Returns one row (status, truncated nested lists), or no row
+/// when the event id was already processed.
 pub fn apply_event(t: &ObjectType, fields: Fields) -> String {
     let parent = parent_expr(t);
     let from = format!(
         "(SELECT CASE WHEN $7 THEN e -> 'data' -> 'object' || '{{\"deleted\": true}}' \
          ELSE e -> 'data' -> 'object' END AS o FROM ev \
-         WHERE NOT EXISTS (SELECT 1 FROM stripe.events \
-                           WHERE id = $3 AND status NOT IN ({UNPROCESSED}))) s"
+         WHERE NOT EXISTS (SELECT 1 FROM lk WHERE lk.status NOT IN ({UNPROCESSED}))) s"
     );
     let up = upsert(t, &from, "", parent.as_deref(), "$5", "RETURNING id, data");
-    let with = with_up(t, up, fields).replacen("WITH ", "WITH ev AS (SELECT $1::jsonb AS e), ", 1);
+    // lk takes the event row's lock first: a materialized CTE, so no filter is pushed below the
+    // lock (which would skip locking a row another transaction is still processing).
+    let with = with_up(t, up, fields).replacen(
+        "WITH ",
+        "WITH ev AS (SELECT $1::jsonb AS e), \
+         lk AS MATERIALIZED (SELECT status FROM stripe.events WHERE id = $3 FOR UPDATE), ",
+        1,
+    );
     format!(
         "{with} INSERT INTO stripe.events (id, data, status, processed_at, account_id) \
          SELECT $3, e, CASE WHEN EXISTS (SELECT 1 FROM up) THEN 'applied' ELSE 'stale' END, \
