@@ -169,6 +169,8 @@ class FixtureServer:
     def _answer(self, path, query):
         """(status, JSON-able body) of the normal response."""
         route = self._route(path, query)
+        if route is None and path in LIST_PATHS:
+            route = Route(path, {}, [])  # customers, products, prices: an empty list until loaded
         if route is not None:
             if route.error is not None:
                 return route.error
@@ -181,7 +183,9 @@ class FixtureServer:
                     if o["id"] == wanted:
                         return 200, o
         if parent in LIST_PATHS or any(rpath == parent for rpath, _ in self._routes):
-            return 404, error_body(f"No such {LIST_PATHS.get(parent, 'object')}: '{wanted}'", param="id")
+            # Stripe: {"code": "resource_missing", "message": "No such invoice: 'in_…'", "param": "id"}
+            name = LIST_PATHS.get(parent) or parent.rsplit("/", 1)[-1].removesuffix("s")
+            return 404, error_body(f"No such {name}: '{wanted}'", code="resource_missing", param="id")
         return 404, error_body(f"Unrecognized request URL (GET: {path}).")
 
     def _list(self, route, query):

@@ -12,8 +12,7 @@ import pytest
 from catalog_fixtures import PAGE_SIZE, catalog_order, connect_to, serve_world
 from column_docs import assert_table_matches, table_columns
 from conftest import scratch_database
-from fixture_catalog import (CHILD_BY_NAME, CHILDREN, INLINE, INLINED_ONLY_FOR_FIRST, TOP, TOP_BY_NAME, UNLISTED,
-                             build_world, catalog_names)
+from fixture_catalog import CHILD_BY_NAME, CHILDREN, INLINE, TOP, TOP_BY_NAME, UNLISTED, build_world, catalog_names
 from fixture_server import FixtureServer
 from sql_errors import error_text, sql_error
 
@@ -196,6 +195,32 @@ def test_second_sync_removes_child_rows_a_nested_list_lost(template):
                 table = CHILD_BY_NAME[name].table
                 left = conn.execute(f"SELECT id FROM stripe.{table} WHERE id = ANY(%s)", (sorted(gone),)).fetchall()
                 assert left == [], table
+    finally:
+        server.stop()
+
+
+def test_second_per_parent_sync_flags_children_gone_from_their_lists(template):
+    """tax IDs are listed per customer; one deleted at Stripe no longer appears under its
+    customer, and the next full sync flags its row deleted (keeping its last state)."""
+    world = build_world()
+    server = FixtureServer().start()
+    try:
+        serve_world(server, world)
+        with scratch_database(template) as db, connect_to(db, server) as conn:
+            assert conn.execute("SELECT stripe.sync('customer')").fetchone()[0] == 150
+            assert conn.execute("SELECT stripe.sync('tax_id')").fetchone()[0] == 15
+            customer5 = world.objects["customer"][4]["id"]
+            route = f"/v1/customers/{customer5}/tax_ids"
+            kept = world.routes[route][:3]
+            gone = world.routes[route][3:]
+            server.serve(route, kept, sort=False, page_size=PAGE_SIZE)
+            assert conn.execute("SELECT stripe.sync('tax_id')").fetchone()[0] == 13
+            assert conn.execute("SELECT marked_deleted FROM stripe.sync_runs WHERE object_type = 'tax_id'"
+                                ).fetchone()[0] == 2
+            expected = world.rows("tax_ids")
+            for t in gone:
+                expected[t["id"]] = ({**t, "deleted": True}, customer5)
+            assert_table_matches(conn, "tax_ids", expected)
     finally:
         server.stop()
 

@@ -17,7 +17,8 @@ from fixture_catalog import CHILD_BY_NAME, CHILDREN, INLINE, TABLE_OF, TOP_BY_NA
 from fixture_objects import make_event, shape
 from webhook_signing import signed
 
-# Event type prefixes, from Stripe's list of event types (`<prefix>.<action>`).
+# The event prefixes each type is delivered under (`<prefix>.<action>`; Stripe's spelling, e.g.
+# customer.subscription, issuing_card). test_prefixes_are_the_catalogs holds them to the catalog.
 EVENT_PREFIXES = {
     **{t.name: [t.name] for t in TOP_BY_NAME.values()},
     "refund": ["refund", "charge.refund"],
@@ -135,3 +136,32 @@ def test_an_event_about_an_event_is_only_recorded(hooks, synced_catalog):
     result = hooks.execute("SELECT stripe.ingest_webhook(%s, %s)", signed(event, WEBHOOK_SECRET)).fetchone()[0]
     assert result["result"] == "ignored"
     assert hooks.execute("SELECT count(*) FROM stripe.events WHERE id = %s", (inner["id"],)).fetchone()[0] == 0
+
+
+def test_a_newer_event_with_a_shorter_complete_list_removes_children(hooks, synced_catalog):
+    """An event whose nested list is complete (has_more false) replaces the parent's children;
+    an older event (stale) changes neither the parent nor its children."""
+    world = synced_catalog.world
+    sub = copy.deepcopy(world.objects["subscription"][1])  # 3 items, all inline
+    items = world.children["subscription_item"][sub["id"]]
+    assert len(items) == 3 and not sub["items"]["has_more"]
+
+    def deliver(obj, created, n):
+        event = make_event("customer.subscription.updated", obj, created, f"evt_e2e_wh_short{n}")
+        return hooks.execute("SELECT stripe.ingest_webhook(%s, %s)", signed(event, WEBHOOK_SECRET)).fetchone()[0]
+
+    def children():
+        return [r[0] for r in hooks.execute(
+            "SELECT id FROM stripe.subscription_items WHERE subscription = %s ORDER BY id", (sub["id"],))]
+
+    t = next(_clock) + 100
+    assert deliver(sub, t, 1)["result"] == "applied"
+    assert children() == sorted(i["id"] for i in items)
+    shorter = copy.deepcopy(sub)
+    shorter["items"]["data"] = shorter["items"]["data"][:1]
+    assert deliver(shorter, t + 10, 2)["result"] == "applied"
+    assert children() == [items[0]["id"]]
+    older = copy.deepcopy(sub)  # all three again, but from before the shorter list
+    assert deliver(older, t + 5, 3)["result"] == "stale"
+    assert children() == [items[0]["id"]]
+    assert hooks.execute("SELECT data FROM stripe.subscriptions WHERE id = %s", (sub["id"],)).fetchone()[0] == shorter

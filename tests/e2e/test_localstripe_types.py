@@ -20,7 +20,7 @@ from column_docs import assert_table_matches
 from conftest import API_KEY, LOCALSTRIPE_URL, localstripe_config, scratch_database
 from sql_errors import error_text, sql_error
 
-# In catalog order (parents first); per-parent types last among their parents' kin.
+# Types localstripe lists (synced in catalog order, parents first).
 LISTED = ["customer", "product", "plan", "coupon", "tax_rate", "payment_intent", "setup_intent", "charge", "refund",
           "balance_transaction", "subscription", "invoice", "line_item", "invoiceitem", "event"]
 TABLES = {"customer": "customers", "product": "products", "plan": "plans", "coupon": "coupons",
@@ -175,11 +175,7 @@ def test_synced_rows_are_what_the_api_returns(mirror, name):
     if name in mirror.errors:
         pytest.fail(f"stripe.sync('{name}') failed: {error_text(mirror.errors[name])}")
     expected = mirror.api[name]
-    per_parent = name == "line_item"
-    if not per_parent:
-        assert mirror.synced[name] == len(expected)
-    else:  # every invoice's lines, listed under each invoice
-        assert mirror.synced[name] == len(expected)
+    assert mirror.synced[name] == len(expected)  # line_item: every invoice's lines, listed per invoice
     # Exactly those rows; each row's data what a GET returns; typed columns as documented.
     assert_table_matches(mirror.conn, TABLES[name], expected)
     assert mirror.conn.execute(f"SELECT DISTINCT synced_from FROM stripe.{TABLES[name]}").fetchall() == [("sync",)]
