@@ -32,8 +32,11 @@ def seed(base, key):
     for name, email in [("Ada Lovelace", "ada@example.com"), ("Grace Hopper", "grace@example.com"),
                         ("Alan Turing", "alan@example.com")]:
         api(base, key, "POST", "/v1/customers", {"name": name, "email": email})
-    for name in ["Pro plan", "Team plan"]:
-        api(base, key, "POST", "/v1/products", {"name": name})
+    for name, amount in [("Pro", 2000), ("Team", 9900)]:
+        prod = api(base, key, "POST", "/v1/products", {"name": name})
+        # localstripe predates Prices; a plan is the same thing under its older name.
+        api(base, key, "POST", "/v1/plans", {"product": prod["id"], "amount": amount,
+                                              "currency": "usd", "interval": "month"})
 
 
 def newest_event(base, key):
@@ -62,6 +65,8 @@ def main():
         SET stripe.api_base = :'base';
         SELECT stripe.sync('customer') AS customers_synced;
         SELECT stripe.sync('product') AS products_synced;
+        SELECT object_type, objects, status FROM stripe.sync_all()
+         WHERE object_type IN ('price', 'plan', 'subscription', 'invoice');
     """ % sql_literal(key), secret=WEBHOOK_SECRET, base=a.api_base)
 
     if a.seed == "yes":  # a change after the sync, so the webhook has something to bring
@@ -83,8 +88,12 @@ LEFT JOIN LATERAL (SELECT type, status FROM stripe.events ev
                    WHERE ev.object_id = c.id ORDER BY created DESC LIMIT 1) e ON true
 ORDER BY c.created, c.id;
 
-SELECT p.name AS product, pr.id AS price, pr.unit_amount, pr.currency, pr.recurring_interval
-FROM stripe.products p LEFT JOIN stripe.prices pr ON pr.product = p.id
+SELECT p.name AS product, coalesce(pr.id, pl.id) AS price,
+       coalesce(pr.unit_amount, pl.amount) AS unit_amount, coalesce(pr.currency, pl.currency) AS currency,
+       coalesce(pr.recurring_interval, pl.interval) AS "interval"
+FROM stripe.products p
+LEFT JOIN stripe.prices pr ON pr.product = p.id
+LEFT JOIN stripe.plans pl ON pl.product = p.id AND pr.id IS NULL
 WHERE NOT p.deleted ORDER BY p.name;
 """
     print("\n-- the mirror, joined:" + query)
