@@ -97,10 +97,15 @@ DECLARE
     ev text;
 BEGIN
     PERFORM stripe.version();  -- loads the library, so the stripe.* settings exist
+    -- The due events are read once, in order; re-querying the queue after each event would
+    -- walk past every row this transaction already processed (quadratic in one transaction).
+    -- An event the worker takes meanwhile is locked by each apply, so it is applied once and
+    -- reported as a duplicate here.
+    FOR ev IN SELECT id FROM stripe.events
+               WHERE status = 'pending' OR (status = 'failed' AND next_attempt_at <= clock_timestamp())
+               ORDER BY created, id
+               LIMIT max_events
     LOOP
-        EXIT WHEN max_events IS NOT NULL AND n >= max_events;
-        ev := stripe._next_event();
-        EXIT WHEN ev IS NULL;
         PERFORM stripe._process_event(ev);
         n := n + 1;
     END LOOP;

@@ -83,6 +83,15 @@ mod tests {
                 "{table} has no catalog entry"
             );
         }
+        // Every data column is lz4-compressed where the server has lz4 (Debian's does).
+        let not_lz4 = one::<i64>(
+            "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'stripe' AND a.attname = 'data' AND a.attcompression <> 'l'
+               AND EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression'
+                           AND 'lz4' = ANY (enumvals))",
+        );
+        assert_eq!(not_lz4, Some(0));
     }
 
     #[pg_test]
