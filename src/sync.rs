@@ -125,15 +125,34 @@ pub fn sync_page(
     // Events carry whole seconds; a page fetched during second T reflects Stripe as of T, so
     // an event created later in that same second still applies (sql_gen).
     let fetched_at = unix_now().floor();
-    let page = client
-        .list_page(path, params, cursor, &interrupt)
-        .unwrap_or_else(|e| {
-            if first && matches!(e.status, Some(400 | 403 | 404)) {
-                // The account cannot use this product (Connect, Issuing, …): Stripe says why.
-                skipped(t, e.to_string())
-            }
-            raise_api_error(&format!("stripe.sync('{}')", t.name), &e)
-        });
+    let page = match client.list_page(path, params, cursor, &interrupt) {
+        Ok(page) => page,
+        // A parent deleted in Stripe since it was mirrored: nothing hangs off it any more.
+        Err(e)
+            if parent.is_some()
+                && cursor.is_none()
+                && e.code.as_deref() == Some("resource_missing") =>
+        {
+            notice!(
+                "stripe.sync('{}'): {} is gone from Stripe, skipped",
+                t.name,
+                parent.unwrap_or_default()
+            );
+            let empty = r#"{"object":"list","data":[],"has_more":false}"#.to_string();
+            return (
+                Page {
+                    body: empty,
+                    has_more: false,
+                    count: 0,
+                    last_id: None,
+                },
+                0,
+            );
+        }
+        // The account cannot use this product (Connect, Issuing, …): Stripe says why.
+        Err(e) if first && matches!(e.status, Some(400 | 403 | 404)) => skipped(t, e.to_string()),
+        Err(e) => raise_api_error(&format!("stripe.sync('{}')", t.name), &e),
+    };
     let w = Write {
         json: &page.body,
         as_of: fetched_at,
