@@ -78,13 +78,18 @@ BEGIN
         PERFORM stripe._process_event(ev);
         RETURN true;
     END IF;
-    SELECT j.id INTO job FROM stripe.sync_jobs j
-     WHERE j.state IN ('queued', 'running') AND coalesce(j.next_attempt_at, '-infinity') <= clock_timestamp()
-     ORDER BY j.id LIMIT 1 FOR UPDATE SKIP LOCKED;
-    IF job IS NOT NULL THEN
-        PERFORM stripe._run_job(job);
-        RETURN true;
-    END IF;
+    -- An advisory lock, not a row lock, marks the job taken: a row lock would be retaken at
+    -- once by the next step, and stripe.cancel_sync (an UPDATE of that row) could starve.
+    FOR job IN SELECT j.id FROM stripe.sync_jobs j
+                WHERE j.state IN ('queued', 'running')
+                  AND coalesce(j.next_attempt_at, '-infinity') <= clock_timestamp()
+                ORDER BY j.id
+    LOOP
+        IF pg_try_advisory_xact_lock(hashtext('djstripe_pg.sync_job'), job::integer) THEN
+            PERFORM stripe._run_job(job);
+            RETURN true;
+        END IF;
+    END LOOP;
     RETURN false;
 END
 $$;
@@ -203,8 +208,9 @@ BEGIN
 END
 $$;
 
--- Runs a queued job to completion in the foreground (no worker needed), one page per call of
--- the same step function, so it reports progress and can be cancelled and resumed.
+-- Runs a queued job to completion in the foreground (no worker needed) with the same step
+-- function. It runs in the caller's transaction: a failing page rolls back the pages before it,
+-- and others see the progress only when it commits; use sync_async for a resumable sync.
 CREATE FUNCTION stripe.run_sync_job(job_id bigint) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$

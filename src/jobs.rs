@@ -3,7 +3,7 @@
 //! restart or cancel resumes exactly where the last committed page ended.
 
 use crate::api_key;
-use crate::errors::{raise, spi};
+use crate::errors::spi;
 use crate::sync::{self, SyncStats};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
@@ -18,7 +18,8 @@ struct Job {
     started: f64,
 }
 
-fn load(job_id: i64) -> Job {
+/// The job, if it is still open (a cancel may have committed since it was picked).
+fn load(job_id: i64) -> Option<Job> {
     spi(
         "reading the sync job",
         Spi::connect(|c| {
@@ -45,20 +46,15 @@ fn load(job_id: i64) -> Job {
             }))
         }),
     )
-    .unwrap_or_else(|| {
-        raise(
-            PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
-            format!("sync job {job_id} is not queued or running"),
-            None,
-        )
-    })
 }
 
 /// Runs the next page of a sync job. Returns true when the job is done.
 #[pg_extern(name = "_sync_job_step", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn sync_job_step(job_id: i64) -> bool {
-    let job = load(job_id);
+    let Some(job) = load(job_id) else {
+        return true; // cancelled or finished meanwhile: nothing left to do
+    };
     let t = sync::lookup_or_raise(&job.object_type);
     let params = sync::list_params(t, job.since);
     let client = api_key::client();
@@ -119,7 +115,7 @@ fn sync_job_step(job_id: i64) -> bool {
              marked_deleted = $6, state = CASE WHEN $7 THEN 'done' ELSE 'running' END, \
              started_at = coalesce(started_at, clock_timestamp()), updated_at = clock_timestamp(), \
              finished_at = CASE WHEN $7 THEN clock_timestamp() END, error = NULL, attempts = 0, \
-             next_attempt_at = NULL WHERE id = $1",
+             next_attempt_at = NULL WHERE id = $1 AND state IN ('queued', 'running')",
             &args,
         ),
     );

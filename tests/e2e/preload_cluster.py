@@ -7,18 +7,18 @@ databases (each a copy of a template holding the extension, the API key and the 
 and restarted once so that every one has its worker from the first second. A test takes the
 next unused database: nothing is dropped while workers run, and no test sees another's rows.
 
-    cluster = PreloadCluster(["shared_preload_libraries = 'djstripe_pg'"], databases=8)
-    cluster.start(api_base=proxy.url)
-    d = cluster.take()                   # a fresh database with a running worker
-    d.connect()                          # autocommit, NOTICEs in conn.notices
-    d.worker_pid()                       # the worker's pid once it is registered
-    cluster.set_system(revalidate="customer")   # ALTER SYSTEM + reload: workers see it too
-    cluster.kill(pid, signal.SIGKILL)
-    cluster.stop()
+    with running(PreloadCluster(["shared_preload_libraries = 'djstripe_pg'"], databases=8),
+                 api_base=proxy.url) as cluster:        # stopped and removed however the run ends
+        d = cluster.take()                              # a fresh database with a running worker
+        d.connect()                                     # autocommit, NOTICEs in conn.notices
+        d.worker_pid()                                  # its worker's pid, once registered
+        cluster.set_system(revalidate="customer")       # ALTER SYSTEM + reload: workers see it
+        cluster.kill(pid, signal.SIGKILL)
 """
 
+import atexit
+import contextlib
 import os
-import pwd
 import re
 import signal
 import socket
@@ -78,16 +78,16 @@ class WorkerDatabase:
                             (WORKER_TYPE, self.name)).fetchone()
         return row and row[0]
 
-    def worker_pid(self, timeout=30):
+    def worker_pid(self, timeout=30, not_pid=None):
         """The worker's pid once it runs and has recorded itself in stripe.workers (so that a
-        commit that queues work wakes it); waits for that."""
+        commit that queues work wakes it); waits for that (and for a pid other than not_pid)."""
         def registered():
             try:
                 with self.connect() as c:
                     row = c.execute(
                         "SELECT w.pid FROM stripe.workers w JOIN pg_stat_activity a ON a.pid = w.pid "
                         "WHERE w.database = current_database() AND a.backend_type = %s", (WORKER_TYPE,)).fetchone()
-                return row and row[0]
+                return row and row[0] != not_pid and row[0]
             except psycopg.OperationalError:
                 return None  # the server is restarting
         return wait_until(registered, timeout, 0.1, f"the worker of {self.name} to register")
@@ -116,6 +116,9 @@ class PreloadCluster:
             "max_worker_processes = 40",
             "max_connections = 100",
             f"stripe.api_base = '{api_base}'",
+            # pgcluster.sh turns it off for speed; a crash would then lose the last commits,
+            # and the crash tests are about what a commit promises.
+            "synchronous_commit = on",
             "log_line_prefix = '%m [%p] %b %d '",
             *self.conf,
         ]
@@ -216,6 +219,23 @@ class PreloadCluster:
 
     def postmaster_pid(self):
         return int((Path(self.dir) / "postmaster.pid").read_text().split()[0])
+
+
+@contextlib.contextmanager
+def running(cluster, api_base):
+    """Starts the cluster, and stops and removes it however the run ends: also when run.sh is
+    interrupted and sends pytest SIGTERM (turned into KeyboardInterrupt meanwhile, so that this
+    finally block runs), and at interpreter exit as a last resort."""
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    atexit.register(cluster.destroy)
+    try:
+        cluster.start(api_base)
+        yield cluster
+    finally:
+        cluster.destroy()
+        atexit.unregister(cluster.destroy)
+        signal.signal(signal.SIGTERM, previous)
 
 
 def quote_literal(s):

@@ -1,7 +1,6 @@
 """Shared helpers for the event-queue, worker and catch-up tests: signed deliveries, families of
 events whose final state is known, and snapshots of the mirror to compare two databases by."""
 
-import json
 import threading
 
 from conftest import WEBHOOK_SECRET
@@ -10,7 +9,6 @@ from webhook_signing import signed
 
 # Columns of a mirror row that say what was applied; typed columns follow from data.
 ROW = "id, data, deleted, synced_from, extract(epoch FROM stripe_as_of)::bigint"
-FINAL_STATUSES = {"applied", "stale", "ignored"}
 
 
 def ingest(conn, event, secret=WEBHOOK_SECRET):
@@ -125,10 +123,6 @@ def install_application_log(conn):
 def applications(conn):
     """{event id: times it was written to a customer row}"""
     return dict(conn.execute("SELECT synced_from, count(*) FROM public.applications GROUP BY 1").fetchall())
-
-
-def dumps(obj):
-    return json.dumps(obj, sort_keys=True)
 
 
 def make_invoice(i, status="open", created=BASE_CREATED + 7_000, customer="cus_e2e_0001"):

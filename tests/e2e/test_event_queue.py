@@ -3,6 +3,7 @@ ingest_webhook's queue mode, event statuses with retries and backoff, reprocessi
 revalidation, the Events-API catch-up, and what the worker-only functions say without one."""
 
 import random
+import threading
 import time
 
 import psycopg
@@ -104,6 +105,7 @@ def test_ingest_mode_is_superuser_only_and_set_per_database(db, hooks):
         assert r["result"] == "applied"
         e = sql_error(reader, "SET stripe.ingest_mode = queue")
         assert e.sqlstate == "42501", error_text(e)
+    hooks.execute("SELECT stripe.version()")  # loads the library: stripe.* names are then checked
     e = sql_error(hooks, "SET stripe.ingest_mode = later")
     assert e.sqlstate == "22023", error_text(e)
 
@@ -133,6 +135,60 @@ def test_process_pending_oldest_first_and_bounded(hooks):
     assert set(statuses(hooks).values()) == {"applied"}
     newest = newest_event_per_object(events)
     assert dict(hooks.execute("SELECT id, synced_from FROM stripe.customers").fetchall()) == newest
+
+
+def test_process_pending_as_the_first_call_of_a_session(db, hooks):
+    """What a pg_cron job or a psql session does first thing: nothing has loaded the library yet
+    (no preload here), so the stripe.* settings are not defined in that session."""
+    hooks.execute("SET stripe.ingest_mode = queue")
+    events = customer_history(1, 2, prefix="evt_e2e_fresh")
+    for e in events:
+        ingest(hooks, e)
+    errors = {}
+    for sql, expected in (("SELECT stripe.process_pending()", 3),
+                          ("SELECT count(*) FROM stripe.reprocess_events(ARRAY['evt_e2e_fresh_001_002'])", 1),
+                          ("SELECT count(*) FROM stripe.reprocess_failed()", 0)):
+        with db.connect() as fresh:
+            try:
+                assert fresh.execute(sql).fetchone()[0] == expected, sql
+            except psycopg.Error as e:
+                errors[sql] = f"{e.sqlstate}: {e.diag.message_primary}"
+    assert errors == {}
+    assert set(statuses(hooks).values()) == {"applied"}
+
+
+def test_apply_mode_delivery_of_the_event_the_worker_holds(db, hooks):
+    """The worker's step (stripe._work_once) locks the oldest due event (stripe._next_event, FOR
+    UPDATE SKIP LOCKED), then applies it (stripe._process_event). An apply-mode delivery of that
+    same event in between (Stripe retrying it while it is queued, or an endpoint not yet switched
+    to queue mode, or sync_events having recorded it) must wait or say duplicate: no deadlock."""
+    cus = make_customers(1)[0]
+    event = make_event("customer.updated", cus, BASE_CREATED + 5, "evt_e2e_held")
+    hooks.execute("SET stripe.ingest_mode = queue")
+    assert ingest(hooks, event)["result"] == "queued"
+    outcome = {}
+    with db.connect() as worker, db.connect() as endpoint:
+        worker.execute("SELECT stripe.version()")  # as in the worker, the library is loaded
+        endpoint.execute("SELECT stripe.version()")
+
+        def deliver():
+            try:
+                outcome["delivery"] = ingest(endpoint, event)["result"]
+            except psycopg.Error as e:
+                outcome["delivery"] = f"{e.sqlstate}: {e.diag.message_primary}"
+
+        with worker.transaction():
+            assert worker.execute("SELECT stripe._next_event()").fetchone()[0] == "evt_e2e_held"
+            t = threading.Thread(target=deliver)
+            t.start()
+            time.sleep(0.5)  # the delivery is now waiting for the worker's lock
+            outcome["worker"] = worker.execute("SELECT stripe._process_event('evt_e2e_held')").fetchone()[0]
+        t.join()
+    row = hooks.execute("SELECT status, attempts, last_error FROM stripe.events").fetchone()
+    assert outcome in ({"worker": "applied", "delivery": "duplicate"},
+                       {"worker": "duplicate", "delivery": "applied"}), (outcome, row)
+    assert row == ("applied", 0, None)
+    assert customer(hooks, cus["id"])[2] == "evt_e2e_held"
 
 
 # -- failures, backoff, reprocessing ------------------------------------------------------------
@@ -249,6 +305,14 @@ def test_revalidation_fetches_the_object_unless_the_payload_is_final(hooks, api)
     st = statuses(hooks)
     assert all(st[f"evt_e2e_rv{i}"] == "applied" for i in (0, 1, 2, 3, 4, 6)), st
     assert hooks.execute("SELECT count(*) FROM stripe.events WHERE attempts > 0").fetchone()[0] == 0
+
+    # 'all' revalidates every type.
+    hooks.execute("SET stripe.revalidate = 'all'")
+    proxy.reset()
+    ingest(hooks, make_event("product.updated", {**prod, "name": "payload 2"}, T + 10, "evt_e2e_rv7"))
+    hooks.execute("SELECT stripe.process_pending()")
+    assert [r.path for r in proxy.requests()] == [f"/v1/products/{prod['id']}"]
+    assert hooks.execute("SELECT name, synced_from FROM stripe.products").fetchone() == ("API name", "evt_e2e_rv7")
 
 
 @pytest.mark.parametrize("kind", ["invoice", "customer"])
