@@ -185,12 +185,17 @@ AS $$
       FROM stripe._catalog() c WHERE c.endpoint IS NOT NULL ORDER BY c.ord
 $$;
 
+-- Waits for the page in flight (the worker holds the job's advisory lock while it runs one),
+-- so the job stops exactly after a committed page and resume_sync continues from its cursor.
 CREATE FUNCTION stripe.cancel_sync(job_id bigint) RETURNS boolean
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH c AS (UPDATE stripe.sync_jobs SET state = 'cancelled', updated_at = clock_timestamp()
-                WHERE id = job_id AND state IN ('queued', 'running') RETURNING 1)
-    SELECT count(*) > 0 FROM c
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('djstripe_pg.sync_job'), job_id::integer);
+    UPDATE stripe.sync_jobs SET state = 'cancelled', updated_at = clock_timestamp()
+     WHERE id = job_id AND state IN ('queued', 'running');
+    RETURN FOUND;
+END
 $$;
 
 CREATE FUNCTION stripe.resume_sync(job_id bigint) RETURNS boolean
@@ -215,6 +220,10 @@ CREATE FUNCTION stripe.run_sync_job(job_id bigint) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF NOT EXISTS (SELECT 1 FROM stripe.sync_jobs j WHERE j.id = job_id AND j.state IN ('queued', 'running')) THEN
+        RAISE EXCEPTION 'sync job % is not queued or running', job_id USING ERRCODE = 'no_data_found';
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('djstripe_pg.sync_job'), job_id::integer);
     WHILE NOT stripe._sync_job_step(job_id) LOOP
     END LOOP;
     RETURN (SELECT objects FROM stripe.sync_jobs WHERE id = job_id);
