@@ -121,7 +121,9 @@ pub static CATALOG: &[ObjectType] = &[
     top!("file", "files", "/v1/files"),
     top!("file_link", "file_links", "/v1/file_links"),
     top!("payment_intent", "payment_intents", "/v1/payment_intents", deletion: Status("canceled")),
-    top!("setup_intent", "setup_intents", "/v1/setup_intents", deletion: Status("canceled")),
+    top!("setup_intent", "setup_intents", "/v1/setup_intents", deletion: Status("canceled"),
+         // Mandates have no list endpoint: they arrive expanded here, or in mandate.* events.
+         embeds: &[("mandate", "mandate"), ("single_use_mandate", "mandate")]),
     top!("charge", "charges", "/v1/charges"),
     top!("refund", "refunds", "/v1/refunds", event_prefixes: &["refund", "charge.refund"]),
     top!("dispute", "disputes", "/v1/disputes", event_prefixes: &["charge.dispute"]),

@@ -246,4 +246,26 @@ mod tests {
             })
         );
     }
+
+    #[pg_test]
+    fn expanded_mandates_land_in_their_own_table() {
+        let si = crate::catalog::lookup("setup_intent").unwrap();
+        let mut obj = fixture(si);
+        let mut mandate = fixture(crate::catalog::lookup("mandate").unwrap());
+        mandate["id"] = json!("mandate_expanded");
+        obj["mandate"] = mandate.clone();
+        write_page(si, &obj, None);
+        let stored = Spi::get_one::<pgrx::JsonB>(
+            "SELECT data FROM stripe.mandates WHERE id = 'mandate_expanded'",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(stored.0, mandate);
+        let link = Spi::get_one::<String>("SELECT mandate FROM stripe.setup_intents").unwrap();
+        assert_eq!(
+            link.as_deref(),
+            Some("mandate_expanded"),
+            "the id column reads an expanded object"
+        );
+    }
 }
