@@ -4,7 +4,9 @@
 
 use crate::api_key;
 use crate::errors::spi;
+use crate::sql_gen;
 use crate::sync::{self, SyncStats};
+use crate::writer;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 
@@ -163,11 +165,99 @@ fn sync_events() -> i64 {
         recorded += n;
         notice!("stripe.sync_events(): page {pages}, {recorded} new events recorded");
     }
-    let processed = spi(
-        "processing pending events",
-        Spi::get_one::<i64>("SELECT stripe.process_pending()"),
-    )
-    .unwrap_or(0);
+    // Apply what is pending oldest first (the API pages newest first), a chunk per statement
+    // per type; a keyset cursor on (created, id) never revisits a chunk. Whatever the batch
+    // leaves pending (types to revalidate, unparseable payloads) goes one by one after it.
+    let mut batched = 0;
+    let mut after = (f64::NEG_INFINITY, String::new());
+    loop {
+        let chunk = spi(
+            "reading pending events",
+            Spi::get_three_with_args::<String, f64, String>(
+                "SELECT jsonb_build_object('data', jsonb_agg(data ORDER BY created, id))::text, \
+                        extract(epoch FROM max(created))::float8, \
+                        (array_agg(id ORDER BY created DESC, id DESC))[1] \
+                 FROM (SELECT data, created, id FROM stripe.events \
+                       WHERE status = 'pending' AND (created, id) > (to_timestamp($1), $2) \
+                       ORDER BY created, id LIMIT 500) s",
+                &[after.0.into(), after.1.as_str().into()],
+            ),
+        );
+        let (Some(body), Some(created), Some(last_id)) = chunk else {
+            break;
+        };
+        batched += apply_page(&client, &body);
+        after = (created, last_id);
+    }
+    let processed = batched
+        + spi(
+            "processing pending events",
+            Spi::get_one::<i64>("SELECT stripe.process_pending()"),
+        )
+        .unwrap_or(0);
     notice!("stripe.sync_events(): {recorded} new events, {processed} processed");
     recorded
+}
+
+#[derive(serde::Deserialize)]
+struct EventPage<'a> {
+    #[serde(borrow)]
+    data: Vec<&'a serde_json::value::RawValue>,
+}
+
+/// Applies a page of just-recorded events set-based: one statement per object type (see
+/// `sql_gen::apply_events_batch`). Types `stripe.revalidate` names stay pending for
+/// `process_pending`, which fetches them one by one. Returns the events processed.
+fn apply_page(client: &crate::client::Client, body: &str) -> i64 {
+    let Ok(page) = serde_json::from_str::<EventPage>(body) else {
+        return 0;
+    };
+    let mut by_type: std::collections::BTreeMap<&'static str, Vec<String>> = Default::default();
+    let mut ignored = Vec::new();
+    for raw in page.data {
+        let Ok(ev) = crate::event::parse(raw.get()) else {
+            continue; // not an event: process_pending records why, one at a time
+        };
+        match crate::catalog::route_event(&ev.event_type, &ev.object_type) {
+            Some(t) if t.name == "event" => ignored.push(ev.id),
+            Some(t) if crate::processing::revalidates(t) => {}
+            Some(t) => by_type.entry(t.name).or_default().push(ev.id),
+            None => ignored.push(ev.id),
+        }
+    }
+    let mut processed = 0;
+    if !ignored.is_empty() {
+        writer::run_batch(
+            "events:ignore",
+            || sql_gen::IGNORE_EVENTS.into(),
+            body,
+            ignored,
+        );
+    }
+    for (name, ids) in by_type {
+        let t = crate::catalog::lookup(name).expect("routed to a catalog type");
+        let key = format!("events:{}", t.table);
+        let Some((n, truncated)) =
+            writer::run_batch(&key, || sql_gen::apply_events_batch(t), body, ids)
+        else {
+            continue;
+        };
+        processed += n.parse::<i64>().unwrap_or(0);
+        if truncated.starts_with("[{") {
+            let w = writer::Write {
+                json: "",
+                as_of: 0.0,
+                from: "events_api",
+                account: None,
+                wins_tie: true,
+                parent: None,
+                deletes: false,
+            };
+            let interrupt = || {
+                pgrx::check_for_interrupts!();
+            };
+            writer::complete_lists(client, &truncated, &w, &interrupt);
+        }
+    }
+    processed
 }

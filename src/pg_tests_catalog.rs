@@ -232,7 +232,8 @@ mod tests {
         let paging: Value = serde_json::from_str(&paging).unwrap();
         assert_eq!(
             paging,
-            json!([{"parent": "in_nested", "child": "line_item", "url": "/v1/invoices/in_nested/lines"}])
+            json!([{"parent": "in_nested", "child": "line_item", "url": "/v1/invoices/in_nested/lines",
+                    "as_of": 1_000_000_009, "src": "sync"}])
         );
         assert_eq!(ids().as_deref(), Some("il_1,il_2,il_3,il_7"));
         // Embedded discount lands in its own table.

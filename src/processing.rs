@@ -60,7 +60,7 @@ fn apply_write(t: &ObjectType, ev: &Envelope, w: &Write) -> Option<String> {
 }
 
 /// Whether `stripe.revalidate` asks to fetch this type fresh instead of trusting the payload.
-fn revalidates(t: &ObjectType) -> bool {
+pub fn revalidates(t: &ObjectType) -> bool {
     let setting = gucs::revalidate();
     setting
         .split(',')

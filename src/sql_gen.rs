@@ -24,15 +24,6 @@ use crate::catalog::{lookup, ObjectType, CATALOG};
 
 pub const WRITE_PARAMS: usize = 7;
 
-/// Where a write statement's objects come from (a FROM item yielding `o`).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Source {
-    /// A list response (`{"data": [...]}`), from a sync or a nested list's own URL.
-    ListPage,
-    /// An event's `data.object`, guarded so an already-recorded event writes nothing.
-    Event,
-}
-
 const UPDATE_SET: &str = "data = excluded.data, account_id = excluded.account_id, \
      synced_at = excluded.synced_at, synced_from = excluded.synced_from, \
      stripe_as_of = excluded.stripe_as_of";
@@ -46,11 +37,38 @@ fn newer_wins(tie: &str) -> String {
 
 /// `INSERT … ON CONFLICT` of the objects `from` yields (as `o`, kept where `filter` holds)
 /// into `t`'s table.
+/// What a write stamps on each row: SQL expressions for `stripe_as_of`, `synced_from` and
+/// `account_id` — the statement's parameters, or columns of the rows being written.
+struct Stamp<'a> {
+    as_of: &'a str,
+    from: &'a str,
+    account: &'a str,
+}
+
+/// A single write's stamp: the shared parameters.
+const PARAMS: Stamp = Stamp {
+    as_of: "to_timestamp($2)",
+    from: "$3",
+    account: "$4",
+};
+
+/// Rows that hang off a written parent carry the parent's stamp (`up` returns it).
+const FROM_PARENT: Stamp = Stamp {
+    as_of: "p.stripe_as_of",
+    from: "p.synced_from",
+    account: "p.account_id",
+};
+
+/// What `up` returns for its dependents and for the caller.
+const UP_RETURNING: &str = "RETURNING id, data, stripe_as_of, synced_from, account_id";
+
+#[allow(clippy::too_many_arguments)]
 fn upsert(
     t: &ObjectType,
     from: &str,
     filter: &str,
     parent_expr: Option<&str>,
+    stamp: &Stamp,
     tie: &str,
     returning: &str,
 ) -> String {
@@ -71,11 +89,14 @@ fn upsert(
     };
     format!(
         "INSERT INTO {table} AS t (id, data{pcol}, account_id, synced_at, synced_from, stripe_as_of) \
-         SELECT DISTINCT ON (o ->> 'id') o ->> 'id', o{pval}, $4, clock_timestamp(), $3, to_timestamp($2) \
+         SELECT DISTINCT ON (o ->> 'id') o ->> 'id', o{pval}, {account}, clock_timestamp(), {src}, {as_of} \
          FROM {from} WHERE o ->> 'id' IS NOT NULL{filter}{pfilter} \
          ON CONFLICT (id) DO UPDATE SET {UPDATE_SET}{pset} WHERE {cond} {returning}",
         table = t.qualified_table(),
         cond = newer_wins(tie),
+        account = stamp.account,
+        src = stamp.from,
+        as_of = stamp.as_of,
     )
 }
 
@@ -146,7 +167,15 @@ fn dependents(t: &ObjectType, fields: Fields) -> Vec<String> {
         );
         ctes.push(format!(
             "c{i} AS ({})",
-            upsert(c, &from, "", Some("p.id"), "true", "RETURNING 1")
+            upsert(
+                c,
+                &from,
+                "",
+                Some("p.id"),
+                &FROM_PARENT,
+                "true",
+                "RETURNING 1"
+            )
         ));
     }
     for (i, (field, name)) in t.embeds.iter().enumerate() {
@@ -156,14 +185,23 @@ fn dependents(t: &ObjectType, fields: Fields) -> Vec<String> {
         let e = lookup(name).expect("catalog test checks embeds");
         let from = format!("up p, LATERAL (SELECT p.data -> '{field}' AS o) e");
         let only_objects = " AND jsonb_typeof(o) = 'object'";
-        let sql = upsert(e, &from, only_objects, None, "true", "RETURNING 1");
+        let sql = upsert(
+            e,
+            &from,
+            only_objects,
+            None,
+            &FROM_PARENT,
+            "true",
+            "RETURNING 1",
+        );
         ctes.push(format!("e{i} AS ({sql})"));
     }
     ctes
 }
 
 /// A jsonb array (as text) of the nested lists the written parents truncated:
-/// `[{"parent": id, "child": catalog name, "url": "/v1/…"}]`, to be paged by the glue.
+/// `[{"parent": id, "child": catalog name, "url": "/v1/…", "as_of", "src"}]` (the parent's
+/// stamp, which its children take), to be paged by the glue.
 fn paging(t: &ObjectType, fields: Fields) -> String {
     let parts: Vec<String> = t
         .children()
@@ -171,7 +209,8 @@ fn paging(t: &ObjectType, fields: Fields) -> String {
         .filter(|(_, f)| fields.has(f))
         .map(|(c, f)| {
             format!(
-                "SELECT p.id AS parent, '{name}' AS child, p.data -> '{f}' ->> 'url' AS url \
+                "SELECT p.id AS parent, '{name}' AS child, p.data -> '{f}' ->> 'url' AS url, \
+                 extract(epoch FROM p.stripe_as_of)::float8 AS as_of, p.synced_from AS src \
                  FROM up p WHERE coalesce((p.data -> '{f}' ->> 'has_more')::boolean, false)",
                 name = c.name
             )
@@ -202,8 +241,9 @@ pub fn write_page(t: &ObjectType) -> String {
         "jsonb_array_elements($1::jsonb -> 'data') o",
         "",
         parent.as_deref(),
+        &PARAMS,
         "$5",
-        "RETURNING id, data",
+        UP_RETURNING,
     );
     format!(
         "{} SELECT (SELECT count(*) FROM up)::text, {}",
@@ -225,7 +265,7 @@ pub fn apply_event(t: &ObjectType, fields: Fields) -> String {
          ELSE e -> 'data' -> 'object' END AS o FROM ev \
          WHERE NOT EXISTS (SELECT 1 FROM lk WHERE lk.status NOT IN ({UNPROCESSED}))) s"
     );
-    let up = upsert(t, &from, "", parent.as_deref(), "$5", "RETURNING id, data");
+    let up = upsert(t, &from, "", parent.as_deref(), &PARAMS, "$5", UP_RETURNING);
     // lk takes the event row's lock first: a materialized CTE, so no filter is pushed below the
     // lock (which would skip locking a row another transaction is still processing).
     let with = with_up(t, up, fields).replacen(
@@ -245,6 +285,84 @@ pub fn apply_event(t: &ObjectType, fields: Fields) -> String {
         paging(t, fields)
     )
 }
+
+/// Applies a page of recorded events of type `t` in one statement (the catch-up path):
+/// `$1` text the Events API page (`{"data": [events]}`), `$2` text[] the ids of its events that
+/// route to `t`. Per object only its newest event is written (ties: a deletion over an update
+/// over a creation, as one at a time would end), and each event gets the status it would get
+/// applied alone in created order. Returns (events processed, truncated nested lists).
+pub fn apply_events_batch(t: &ObjectType) -> String {
+    let parent = t
+        .parent
+        .and_then(|p| p.own_field)
+        .map(|f| format!("o ->> '{f}'"));
+    let stamp = Stamp {
+        as_of: "b.as_of",
+        from: "b.src",
+        account: "b.account",
+    };
+    // ON CONFLICT … WHERE sees only the row and `excluded`, so creations (which lose ties) and
+    // the rest (which win them) go through two upserts; an object is in only one of them.
+    let wins = upsert(
+        t,
+        "b",
+        " AND b.rank > 0",
+        parent.as_deref(),
+        &stamp,
+        "true",
+        UP_RETURNING,
+    );
+    let loses = upsert(
+        t,
+        "b",
+        " AND b.rank = 0",
+        parent.as_deref(),
+        &stamp,
+        "false",
+        UP_RETURNING,
+    );
+    let up = "SELECT * FROM w UNION ALL SELECT * FROM l".to_string();
+    let with = with_up(t, up, Fields::All).replacen(
+        "WITH ",
+        &format!(
+            "WITH lk AS MATERIALIZED (SELECT id FROM stripe.events \
+                 WHERE id = ANY($2) AND status IN ({UNPROCESSED}) FOR UPDATE), \
+             b0 AS (SELECT e ->> 'id' AS src, to_timestamp((e ->> 'created')::float8) AS as_of, \
+                 e ->> 'account' AS account, \
+                 CASE WHEN e ->> 'type' LIKE '%.deleted' THEN 2 \
+                      WHEN e ->> 'type' LIKE '%.created' THEN 0 ELSE 1 END AS rank, \
+                 CASE WHEN e ->> 'type' LIKE '%.deleted' \
+                      THEN e -> 'data' -> 'object' || '{{\"deleted\": true}}' \
+                      ELSE e -> 'data' -> 'object' END AS o \
+                 FROM jsonb_array_elements($1::jsonb -> 'data') e JOIN lk ON lk.id = e ->> 'id'), \
+             b AS (SELECT DISTINCT ON (o ->> 'id') * FROM b0 \
+                 ORDER BY o ->> 'id', as_of DESC, rank DESC, src DESC), \
+             w AS ({wins}), l AS ({loses}), "
+        ),
+        1,
+    );
+    // Status as if the page's events were applied one by one, oldest first: each is applied
+    // unless the row held newer data before the page (`pre` reads the statement's snapshot,
+    // taken before w and l write), whatever newer event of the page then replaced it.
+    format!(
+        "{with}, pre AS (SELECT id, stripe_as_of, deleted FROM {table} \
+                         WHERE id IN (SELECT o ->> 'id' FROM b0)), \
+         st AS (UPDATE stripe.events ev SET status = CASE WHEN x.beats THEN 'applied' ELSE 'stale' END, \
+             processed_at = clock_timestamp(), last_error = NULL, next_attempt_at = NULL \
+             FROM (SELECT b0.src, (pre.id IS NULL OR b0.as_of > pre.stripe_as_of \
+                       OR (b0.as_of = pre.stripe_as_of AND b0.rank > 0 AND NOT pre.deleted)) AS beats \
+                   FROM b0 LEFT JOIN pre ON pre.id = b0.o ->> 'id') x \
+             WHERE ev.id = x.src RETURNING 1) \
+         SELECT (SELECT count(*) FROM st)::text, {}",
+        paging(t, Fields::All),
+        table = t.qualified_table(),
+    )
+}
+
+/// Marks recorded events of types the mirror does not keep. `$2` text[] their ids.
+pub const IGNORE_EVENTS: &str =
+    "UPDATE stripe.events SET status = 'ignored', processed_at = clock_timestamp() \
+     WHERE id = ANY($2) AND status IN ('recorded', 'pending', 'failed')";
 
 /// Statuses of events recorded but not yet applied: a delivery or the worker may apply them.
 const UNPROCESSED: &str = "'recorded', 'pending', 'failed'";

@@ -66,6 +66,39 @@ pub fn run(key: &str, sql: impl FnOnce() -> String, w: &Write) -> Option<(String
     })
 }
 
+/// Runs a batch statement (`sql_gen::apply_events_batch`, `IGNORE_EVENTS`) over a page of
+/// events and the ids it applies to. Returns its row, if it returns one.
+pub fn run_batch(
+    key: &str,
+    sql: impl FnOnce() -> String,
+    page: &str,
+    ids: Vec<String>,
+) -> Option<(String, String)> {
+    PLANS.with(|plans| {
+        let mut plans = plans.borrow_mut();
+        spi(
+            "applying a page of events",
+            Spi::connect_mut(|c| {
+                if !plans.contains_key(key) {
+                    let types = [
+                        PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTOID),
+                        PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTARRAYOID),
+                    ];
+                    let plan = c.prepare_mut(sql().as_str(), &types)?.keep();
+                    plans.insert(key.to_string(), plan);
+                }
+                let args: [DatumWithOid; 2] = [page.into(), ids.into()];
+                let rows = c.update(&plans[key], None, &args)?;
+                if rows.is_empty() || rows.columns()? < 2 {
+                    return Ok(None);
+                }
+                let (a, b) = rows.first().get_two::<String, String>()?;
+                Ok(Some((a.unwrap_or_default(), b.unwrap_or_default())))
+            }),
+        )
+    })
+}
+
 /// Writes one list page of `t`; returns the objects written and the truncated nested lists.
 pub fn write_page(t: &ObjectType, w: &Write) -> (i64, String) {
     let (n, paging) =
@@ -78,6 +111,9 @@ struct Truncated {
     parent: String,
     child: String,
     url: String,
+    /// The parent's stamp: its children are written as of the same moment and source.
+    as_of: Option<f64>,
+    src: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -114,6 +150,8 @@ pub fn complete_lists(client: &Client, paging: &str, w: &Write, interrupt: &dyn 
             let page_write = Write {
                 json: &page.body,
                 parent: Some(&list.parent),
+                as_of: list.as_of.unwrap_or(w.as_of),
+                from: list.src.as_deref().unwrap_or(w.from),
                 ..*w
             };
             written += write_page(child, &page_write).0;
