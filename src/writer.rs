@@ -29,34 +29,26 @@ pub struct Write<'a> {
     pub deletes: bool,
 }
 
-/// Runs the statement cached under `key` (built by `sql` on first use). Returns its one row:
-/// (status or count, truncated nested lists as JSON), or None when it returned no row.
-pub fn run(key: &str, sql: impl FnOnce() -> String, w: &Write) -> Option<(String, String)> {
+/// Runs the statement cached under `key` (planned from `sql` with `types` on first use) and
+/// returns its first row's two text columns, or None when it returned no row.
+fn run_cached(
+    key: &str,
+    what: &str,
+    sql: impl FnOnce() -> String,
+    types: &[PgOid],
+    args: &[DatumWithOid],
+) -> Option<(String, String)> {
     PLANS.with(|plans| {
         let mut plans = plans.borrow_mut();
         spi(
-            "writing to the mirror",
+            what,
             Spi::connect_mut(|c| {
                 if !plans.contains_key(key) {
-                    let text = PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTOID);
-                    let float = PgOid::BuiltIn(pg_sys::BuiltinOid::FLOAT8OID);
-                    let boolean = PgOid::BuiltIn(pg_sys::BuiltinOid::BOOLOID);
-                    let types: [PgOid; WRITE_PARAMS] =
-                        [text, float, text, text, boolean, text, boolean];
-                    let plan = c.prepare_mut(sql().as_str(), &types)?.keep();
+                    let plan = c.prepare_mut(sql().as_str(), types)?.keep();
                     plans.insert(key.to_string(), plan);
                 }
-                let args: [DatumWithOid; WRITE_PARAMS] = [
-                    w.json.into(),
-                    w.as_of.into(),
-                    w.from.into(),
-                    w.account.into(),
-                    w.wins_tie.into(),
-                    w.parent.into(),
-                    w.deletes.into(),
-                ];
-                let rows = c.update(&plans[key], None, &args)?;
-                if rows.is_empty() {
+                let rows = c.update(&plans[key], None, args)?;
+                if rows.is_empty() || rows.columns()? < 2 {
                     return Ok(None);
                 }
                 let (a, b) = rows.first().get_two::<String, String>()?;
@@ -64,6 +56,26 @@ pub fn run(key: &str, sql: impl FnOnce() -> String, w: &Write) -> Option<(String
             }),
         )
     })
+}
+
+const TEXT: PgOid = PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTOID);
+
+/// Runs a write statement (see `sql_gen`) with the shared parameters. Returns its one row:
+/// (status or count, truncated nested lists as JSON), or None when it returned no row.
+pub fn run(key: &str, sql: impl FnOnce() -> String, w: &Write) -> Option<(String, String)> {
+    let float = PgOid::BuiltIn(pg_sys::BuiltinOid::FLOAT8OID);
+    let boolean = PgOid::BuiltIn(pg_sys::BuiltinOid::BOOLOID);
+    let types: [PgOid; WRITE_PARAMS] = [TEXT, float, TEXT, TEXT, boolean, TEXT, boolean];
+    let args: [DatumWithOid; WRITE_PARAMS] = [
+        w.json.into(),
+        w.as_of.into(),
+        w.from.into(),
+        w.account.into(),
+        w.wins_tie.into(),
+        w.parent.into(),
+        w.deletes.into(),
+    ];
+    run_cached(key, "writing to the mirror", sql, &types, &args)
 }
 
 /// Runs a batch statement (`sql_gen::apply_events_batch`, `IGNORE_EVENTS`) over a page of
@@ -74,29 +86,9 @@ pub fn run_batch(
     page: &str,
     ids: Vec<String>,
 ) -> Option<(String, String)> {
-    PLANS.with(|plans| {
-        let mut plans = plans.borrow_mut();
-        spi(
-            "applying a page of events",
-            Spi::connect_mut(|c| {
-                if !plans.contains_key(key) {
-                    let types = [
-                        PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTOID),
-                        PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTARRAYOID),
-                    ];
-                    let plan = c.prepare_mut(sql().as_str(), &types)?.keep();
-                    plans.insert(key.to_string(), plan);
-                }
-                let args: [DatumWithOid; 2] = [page.into(), ids.into()];
-                let rows = c.update(&plans[key], None, &args)?;
-                if rows.is_empty() || rows.columns()? < 2 {
-                    return Ok(None);
-                }
-                let (a, b) = rows.first().get_two::<String, String>()?;
-                Ok(Some((a.unwrap_or_default(), b.unwrap_or_default())))
-            }),
-        )
-    })
+    let types = [TEXT, PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTARRAYOID)];
+    let args: [DatumWithOid; 2] = [page.into(), ids.into()];
+    run_cached(key, "applying a page of events", sql, &types, &args)
 }
 
 /// Writes one list page of `t`; returns the objects written and the truncated nested lists.
