@@ -352,7 +352,8 @@ pub static CATALOG: &[ObjectType] = &[
     top!("issuing.dispute", "issuing_disputes", "/v1/issuing/disputes",
          event_prefixes: &["issuing_dispute"]),
     // Events themselves, from the Events API (Stripe keeps 30 days)
-    top!("event", "events", "/v1/events"),
+    // No event prefixes: events are never routed into their own table as objects.
+    top!("event", "events", "/v1/events", event_prefixes: &[]),
 ];
 
 /// Finds a type by its catalog name (`customer`, `checkout.session`) or its table name.
@@ -363,9 +364,10 @@ pub fn lookup(name: &str) -> Option<&'static ObjectType> {
         .find(|t| t.name.eq_ignore_ascii_case(name) || t.table.eq_ignore_ascii_case(name))
 }
 
-/// The type an event's `data.object` belongs to: the longest event prefix that matches
-/// (`customer.source.created` → customer sources, not customers), provided the object's
-/// `object` is one the type stores; otherwise the single type storing that object.
+/// The type an event's `data.object` belongs to, among the types events carry (those with
+/// event prefixes): the longest prefix that matches (`customer.source.created` → customer
+/// sources, not customers), provided the object's `object` is one the type stores; otherwise
+/// the single such type storing that object.
 pub fn route_event(event_type: &str, object: &str) -> Option<&'static ObjectType> {
     let by_prefix = CATALOG
         .iter()
@@ -381,7 +383,9 @@ pub fn route_event(event_type: &str, object: &str) -> Option<&'static ObjectType
     match by_prefix {
         Some(t) if t.objects.contains(&object) => Some(t),
         _ => {
-            let mut storing = CATALOG.iter().filter(|t| t.objects.contains(&object));
+            let mut storing = CATALOG
+                .iter()
+                .filter(|t| !t.event_prefixes.is_empty() && t.objects.contains(&object));
             match (storing.next(), storing.next()) {
                 (Some(t), None) => Some(t),
                 _ => None,
@@ -523,6 +527,11 @@ mod tests {
         );
         assert_eq!(r("plan.created", "plan"), Some("plans"));
         assert_eq!(r("balance.available", "balance"), None);
+        assert_eq!(
+            r("something.new", "event"),
+            None,
+            "events are not routed to themselves"
+        );
         // An object no prefix claims but exactly one type stores:
         assert_eq!(r("something.new", "mandate"), Some("mandates"));
         // card is stored by two types: only a prefix can decide.

@@ -219,7 +219,6 @@ fn apply_page(client: &crate::client::Client, body: &str) -> i64 {
             continue; // not an event: process_pending records why, one at a time
         };
         match crate::catalog::route_event(&ev.event_type, &ev.object_type) {
-            Some(t) if t.name == "event" => ignored.push(ev.id),
             Some(t) if crate::processing::revalidates(t) => {}
             Some(t) => by_type.entry(t.name).or_default().push(ev.id),
             None => ignored.push(ev.id),

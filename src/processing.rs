@@ -32,7 +32,7 @@ fn interrupt() {
 /// already processed (a duplicate).
 pub fn apply(payload: &str, ev: &Envelope) -> Option<String> {
     let w = write_for(payload, ev);
-    match catalog::route_event(&ev.event_type, &ev.object_type).filter(|t| t.name != "event") {
+    match catalog::route_event(&ev.event_type, &ev.object_type) {
         Some(t) => apply_write(t, ev, &w),
         None => writer::run("event:ignored", sql_gen::record_ignored_event, &w).map(|r| r.0),
     }
