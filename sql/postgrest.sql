@@ -238,6 +238,9 @@ BEGIN
               ORDER BY 1 LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', o.fn, grantee);
     END LOOP;
+    -- The functions typed columns are made with, for reading paths the columns leave out.
+    EXECUTE format('GRANT EXECUTE ON FUNCTION stripe.text_at(jsonb, text), '
+                   'stripe.id_at(jsonb, text), stripe.time_at(jsonb, text) TO %s', grantee);
 END
 $$;
 COMMENT ON FUNCTION stripe.grant_reader_access(regrole) IS

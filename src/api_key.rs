@@ -19,29 +19,19 @@ pub fn api_key() -> String {
 }
 
 thread_local! {
-    // Every webhook reads the secrets: plan that query once per backend.
-    static SECRETS_PLAN: std::cell::RefCell<Option<pgrx::spi::OwnedPreparedStatement>> =
-        const { std::cell::RefCell::new(None) };
+    static SECRETS_PLAN: crate::kept_plans::KeptPlan = const { std::cell::RefCell::new(None) };
 }
 
 pub fn webhook_secrets() -> Vec<String> {
-    SECRETS_PLAN.with(|plan| {
-        let mut plan = plan.borrow_mut();
-        let secrets = spi(
-            "reading webhook secrets",
-            Spi::connect(|c| {
-                if plan.is_none() {
-                    let sql = "SELECT coalesce(array_agg(secret ORDER BY added_at DESC), '{}') \
-                               FROM stripe._webhook_secrets";
-                    *plan = Some(c.prepare(sql, &[])?.keep());
-                }
-                c.select(plan.as_ref().unwrap(), None, &[])?
-                    .first()
-                    .get_one::<Vec<String>>()
-            }),
-        );
-        secrets.unwrap_or_default()
-    })
+    let secrets = spi(
+        "reading webhook secrets",
+        crate::kept_plans::select_one::<Vec<String>>(
+            &SECRETS_PLAN,
+            "SELECT coalesce(array_agg(secret ORDER BY added_at DESC), '{}') \
+             FROM stripe._webhook_secrets",
+        ),
+    );
+    secrets.unwrap_or_default()
 }
 
 /// A Stripe client configured from the `stripe.*` settings and the stored key.

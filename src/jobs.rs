@@ -147,20 +147,7 @@ fn sync_events() -> i64 {
     let (mut pages, mut recorded) = (0, 0i64);
     while let Some(page) = pager.next_page(&interrupt) {
         let page = page.unwrap_or_else(|e| sync::raise_api_error("stripe.sync_events()", &e));
-        let n = spi(
-            "recording events",
-            Spi::connect_mut(|c| {
-                c.update(
-                    "INSERT INTO stripe.events (id, data, status, account_id, synced_from) \
-                     SELECT e ->> 'id', e, 'pending', e ->> 'account', 'events_api' \
-                     FROM jsonb_array_elements($1::jsonb -> 'data') e \
-                     ON CONFLICT (id) DO NOTHING",
-                    None,
-                    &[page.body.as_str().into()],
-                )
-                .map(|r| r.len() as i64)
-            }),
-        );
+        let n = writer::record_events(&page.body);
         pages += 1;
         recorded += n;
         notice!("stripe.sync_events(): page {pages}, {recorded} new events recorded");
@@ -171,23 +158,12 @@ fn sync_events() -> i64 {
     let mut batched = 0;
     let mut after = (f64::NEG_INFINITY, String::new());
     loop {
-        let chunk = spi(
-            "reading pending events",
-            Spi::get_three_with_args::<String, f64, String>(
-                "SELECT jsonb_build_object('data', jsonb_agg(data ORDER BY created, id))::text, \
-                        extract(epoch FROM max(created))::float8, \
-                        (array_agg(id ORDER BY created DESC, id DESC))[1] \
-                 FROM (SELECT data, created, id FROM stripe.events \
-                       WHERE status = 'pending' AND (created, id) > (to_timestamp($1), $2) \
-                       ORDER BY created, id LIMIT 500) s",
-                &[after.0.into(), after.1.as_str().into()],
-            ),
-        );
-        let (Some(body), Some(created), Some(last_id)) = chunk else {
+        let chunk = pending_chunk(&after);
+        let Some(last) = chunk.last() else {
             break;
         };
-        batched += apply_page(&client, &body);
-        after = (created, last_id);
+        after = (last.created, last.id.clone());
+        batched += apply_chunk(&client, chunk);
     }
     let processed = batched
         + spi(
@@ -199,26 +175,51 @@ fn sync_events() -> i64 {
     recorded
 }
 
-#[derive(serde::Deserialize)]
-struct EventPage<'a> {
-    #[serde(borrow)]
-    data: Vec<&'a serde_json::value::RawValue>,
+/// A pending event as the catch-up routes it: its generated columns, not its payload.
+struct Pending {
+    id: String,
+    event_type: Option<String>,
+    object_type: Option<String>,
+    created: f64,
 }
 
-/// Applies a page of just-recorded events set-based: one statement per object type (see
-/// `sql_gen::apply_events_batch`). Types `stripe.revalidate` names stay pending for
-/// `process_pending`, which fetches them one by one. Returns the events processed.
-fn apply_page(client: &crate::client::Client, body: &str) -> i64 {
-    let Ok(page) = serde_json::from_str::<EventPage>(body) else {
-        return 0;
-    };
+/// The next 500 pending events after `after` (created, id), oldest first.
+fn pending_chunk(after: &(f64, String)) -> Vec<Pending> {
+    spi(
+        "reading pending events",
+        Spi::connect(|c| {
+            let rows = c.select(
+                "SELECT id, type, object_type, extract(epoch FROM created)::float8 \
+                 FROM stripe.events WHERE status = 'pending' \
+                 AND (created, id) > (to_timestamp($1), $2) ORDER BY created, id LIMIT 500",
+                None,
+                &[after.0.into(), after.1.as_str().into()],
+            )?;
+            rows.map(|r| {
+                Ok(Pending {
+                    id: r.get::<String>(1)?.unwrap_or_default(),
+                    event_type: r.get::<String>(2)?,
+                    object_type: r.get::<String>(3)?,
+                    created: r.get::<f64>(4)?.unwrap_or(f64::NEG_INFINITY),
+                })
+            })
+            .collect::<pgrx::spi::Result<Vec<_>>>()
+        }),
+    )
+}
+
+/// Applies a chunk of recorded events set-based: one statement per object type (see
+/// `sql_gen::apply_events_batch`), reading the payloads where they are stored. Types
+/// `stripe.revalidate` names, and rows that are not events, stay pending for
+/// `process_pending`, which takes them one by one. Returns the events processed.
+fn apply_chunk(client: &crate::client::Client, chunk: Vec<Pending>) -> i64 {
     let mut by_type: std::collections::BTreeMap<&'static str, Vec<String>> = Default::default();
     let mut ignored = Vec::new();
-    for raw in page.data {
-        let Ok(ev) = crate::event::parse(raw.get()) else {
-            continue; // not an event: process_pending records why, one at a time
+    for ev in chunk {
+        let (Some(event_type), Some(object_type)) = (&ev.event_type, &ev.object_type) else {
+            continue; // not an event: process_pending records why
         };
-        match crate::catalog::route_event(&ev.event_type, &ev.object_type) {
+        match crate::catalog::route_event(event_type, object_type) {
             Some(t) if crate::processing::revalidates(t) => {}
             Some(t) => by_type.entry(t.name).or_default().push(ev.id),
             None => ignored.push(ev.id),
@@ -226,18 +227,12 @@ fn apply_page(client: &crate::client::Client, body: &str) -> i64 {
     }
     let mut processed = 0;
     if !ignored.is_empty() {
-        writer::run_batch(
-            "events:ignore",
-            || sql_gen::IGNORE_EVENTS.into(),
-            body,
-            ignored,
-        );
+        writer::run_batch("events:ignore", || sql_gen::IGNORE_EVENTS.into(), ignored);
     }
     for (name, ids) in by_type {
         let t = crate::catalog::lookup(name).expect("routed to a catalog type");
         let key = format!("events:{}", t.table);
-        let Some((n, truncated)) =
-            writer::run_batch(&key, || sql_gen::apply_events_batch(t), body, ids)
+        let Some((n, truncated)) = writer::run_batch(&key, || sql_gen::apply_events_batch(t), ids)
         else {
             continue;
         };

@@ -1,12 +1,14 @@
 //! djstripe_pg: a mirror of Stripe inside PostgreSQL.
 //!
-//! Pure Rust (no pgrx): `catalog`, `client`, `retry`, `form`, `signature`, `event`, `sql_gen`.
-//! Thin pgrx glue: `gucs`, `api_key`, `sync`, `webhook`, `errors`.
+//! Pure Rust (no pgrx): `catalog`, `client`, `retry`, `form`, `signature`, `event`, `sql_gen`,
+//! `json_path`.
+//! Thin pgrx glue: `gucs`, `api_key`, `sync`, `webhook`, `errors`, `typed_columns`.
 
 pub mod catalog;
 pub mod client;
 pub mod event;
 pub mod form;
+pub mod json_path;
 pub mod retry;
 pub mod signature;
 pub mod sql_gen;
@@ -16,8 +18,10 @@ mod catalog_sql;
 mod errors;
 mod gucs;
 mod jobs;
+mod kept_plans;
 mod processing;
 mod sync;
+mod typed_columns;
 mod wake;
 mod webhook;
 mod worker;
@@ -25,7 +29,16 @@ mod writer;
 
 pgrx::pg_module_magic!(name, version);
 
-pgrx::extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
+pgrx::extension_sql_file!(
+    "../sql/typed_columns.sql",
+    name = "typed_columns",
+    bootstrap
+);
+pgrx::extension_sql_file!(
+    "../sql/schema.sql",
+    name = "schema",
+    requires = ["typed_columns"]
+);
 pgrx::extension_sql_file!(
     "../sql/tables/core.sql",
     name = "core",
@@ -114,6 +127,8 @@ fn version() -> &'static str {
 mod pg_tests;
 #[cfg(feature = "pg_test")]
 mod pg_tests_catalog;
+#[cfg(feature = "pg_test")]
+mod pg_tests_typed;
 
 /// Required by `cargo pgrx test`.
 #[cfg(test)]

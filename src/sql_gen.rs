@@ -35,8 +35,6 @@ fn newer_wins(tie: &str) -> String {
     )
 }
 
-/// `INSERT … ON CONFLICT` of the objects `from` yields (as `o`, kept where `filter` holds)
-/// into `t`'s table.
 /// What a write stamps on each row: SQL expressions for `stripe_as_of`, `synced_from` and
 /// `account_id` — the statement's parameters, or columns of the rows being written.
 struct Stamp<'a> {
@@ -62,11 +60,29 @@ const FROM_PARENT: Stamp = Stamp {
 /// What `up` returns for its dependents and for the caller.
 const UP_RETURNING: &str = "RETURNING id, data, stripe_as_of, synced_from, account_id";
 
-#[allow(clippy::too_many_arguments)]
+/// The rows an upsert writes: what `from` yields (as `o`), kept where `filter` holds.
+struct Rows<'a> {
+    from: &'a str,
+    filter: &'a str,
+    /// Ids are already unique (an event's one object, or rows deduplicated upstream): no need
+    /// to drop repeated ids first, which costs a sort and its executor set-up on every write.
+    unique: bool,
+}
+
+impl<'a> Rows<'a> {
+    fn many(from: &'a str, filter: &'a str) -> Self {
+        Rows {
+            from,
+            filter,
+            unique: false,
+        }
+    }
+}
+
+/// `INSERT … ON CONFLICT` of `rows` into `t`'s table.
 fn upsert(
     t: &ObjectType,
-    from: &str,
-    filter: &str,
+    rows: Rows,
     parent_expr: Option<&str>,
     stamp: &Stamp,
     tie: &str,
@@ -89,10 +105,13 @@ fn upsert(
     };
     format!(
         "INSERT INTO {table} AS t (id, data{pcol}, account_id, synced_at, synced_from, stripe_as_of) \
-         SELECT DISTINCT ON (o ->> 'id') o ->> 'id', o{pval}, {account}, clock_timestamp(), {src}, {as_of} \
+         SELECT {distinct}o ->> 'id', o{pval}, {account}, clock_timestamp(), {src}, {as_of} \
          FROM {from} WHERE o ->> 'id' IS NOT NULL{filter}{pfilter} \
          ON CONFLICT (id) DO UPDATE SET {UPDATE_SET}{pset} WHERE {cond} {returning}",
         table = t.qualified_table(),
+        distinct = if rows.unique { "" } else { "DISTINCT ON (o ->> 'id') " },
+        from = rows.from,
+        filter = rows.filter,
         cond = newer_wins(tie),
         account = stamp.account,
         src = stamp.from,
@@ -169,8 +188,7 @@ fn dependents(t: &ObjectType, fields: Fields) -> Vec<String> {
             "c{i} AS ({})",
             upsert(
                 c,
-                &from,
-                "",
+                Rows::many(&from, ""),
                 Some("p.id"),
                 &FROM_PARENT,
                 "true",
@@ -187,8 +205,7 @@ fn dependents(t: &ObjectType, fields: Fields) -> Vec<String> {
         let only_objects = " AND jsonb_typeof(o) = 'object'";
         let sql = upsert(
             e,
-            &from,
-            only_objects,
+            Rows::many(&from, only_objects),
             None,
             &FROM_PARENT,
             "true",
@@ -238,8 +255,7 @@ pub fn write_page(t: &ObjectType) -> String {
     let parent = parent_expr(t);
     let up = upsert(
         t,
-        "jsonb_array_elements($1::jsonb -> 'data') o",
-        "",
+        Rows::many("jsonb_array_elements($1::jsonb -> 'data') o", ""),
         parent.as_deref(),
         &PARAMS,
         "$5",
@@ -265,7 +281,12 @@ pub fn apply_event(t: &ObjectType, fields: Fields) -> String {
          ELSE e -> 'data' -> 'object' END AS o FROM ev \
          WHERE NOT EXISTS (SELECT 1 FROM lk WHERE lk.status NOT IN ({UNPROCESSED}))) s"
     );
-    let up = upsert(t, &from, "", parent.as_deref(), &PARAMS, "$5", UP_RETURNING);
+    let rows = Rows {
+        from: &from,
+        filter: "",
+        unique: true,
+    };
+    let up = upsert(t, rows, parent.as_deref(), &PARAMS, "$5", UP_RETURNING);
     // lk takes the event row's lock first: a materialized CTE, so no filter is pushed below the
     // lock (which would skip locking a row another transaction is still processing).
     let with = with_up(t, up, fields).replacen(
@@ -286,11 +307,11 @@ pub fn apply_event(t: &ObjectType, fields: Fields) -> String {
     )
 }
 
-/// Applies a page of recorded events of type `t` in one statement (the catch-up path):
-/// `$1` text the Events API page (`{"data": [events]}`), `$2` text[] the ids of its events that
-/// route to `t`. Per object only its newest event is written (ties: a deletion over an update
-/// over a creation, as one at a time would end), and each event gets the status it would get
-/// applied alone in created order. Returns (events processed, truncated nested lists).
+/// Applies recorded events of type `t` in one statement (the catch-up path): `$1` text[] the
+/// ids of the events, read from `stripe.events` as stored (no JSON is parsed again). Per object
+/// only its newest event is written (ties: a deletion over an update over a creation, as one at
+/// a time would end), and each event gets the status it would get applied alone in created
+/// order. Returns (events processed, truncated nested lists).
 pub fn apply_events_batch(t: &ObjectType) -> String {
     let parent = t
         .parent
@@ -305,8 +326,11 @@ pub fn apply_events_batch(t: &ObjectType) -> String {
     // the rest (which win them) go through two upserts; an object is in only one of them.
     let wins = upsert(
         t,
-        "b",
-        " AND b.rank > 0",
+        Rows {
+            from: "b",
+            filter: " AND b.rank > 0",
+            unique: true,
+        },
         parent.as_deref(),
         &stamp,
         "true",
@@ -314,8 +338,11 @@ pub fn apply_events_batch(t: &ObjectType) -> String {
     );
     let loses = upsert(
         t,
-        "b",
-        " AND b.rank = 0",
+        Rows {
+            from: "b",
+            filter: " AND b.rank = 0",
+            unique: true,
+        },
         parent.as_deref(),
         &stamp,
         "false",
@@ -325,16 +352,15 @@ pub fn apply_events_batch(t: &ObjectType) -> String {
     let with = with_up(t, up, Fields::All).replacen(
         "WITH ",
         &format!(
-            "WITH lk AS MATERIALIZED (SELECT id FROM stripe.events \
-                 WHERE id = ANY($2) AND status IN ({UNPROCESSED}) FOR UPDATE), \
-             b0 AS (SELECT e ->> 'id' AS src, to_timestamp((e ->> 'created')::float8) AS as_of, \
-                 e ->> 'account' AS account, \
-                 CASE WHEN e ->> 'type' LIKE '%.deleted' THEN 2 \
-                      WHEN e ->> 'type' LIKE '%.created' THEN 0 ELSE 1 END AS rank, \
-                 CASE WHEN e ->> 'type' LIKE '%.deleted' \
-                      THEN e -> 'data' -> 'object' || '{{\"deleted\": true}}' \
-                      ELSE e -> 'data' -> 'object' END AS o \
-                 FROM jsonb_array_elements($1::jsonb -> 'data') e JOIN lk ON lk.id = e ->> 'id'), \
+            "WITH lk AS MATERIALIZED (SELECT id, type, created, account_id, data FROM stripe.events \
+                 WHERE id = ANY($1) AND status IN ({UNPROCESSED}) FOR UPDATE), \
+             b0 AS (SELECT id AS src, created AS as_of, account_id AS account, \
+                 CASE WHEN type LIKE '%.deleted' THEN 2 \
+                      WHEN type LIKE '%.created' THEN 0 ELSE 1 END AS rank, \
+                 CASE WHEN type LIKE '%.deleted' \
+                      THEN data -> 'data' -> 'object' || '{{\"deleted\": true}}' \
+                      ELSE data -> 'data' -> 'object' END AS o \
+                 FROM lk), \
              b AS (SELECT DISTINCT ON (o ->> 'id') * FROM b0 \
                  ORDER BY o ->> 'id', as_of DESC, rank DESC, src DESC), \
              w AS ({wins}), l AS ({loses}), "
@@ -359,10 +385,10 @@ pub fn apply_events_batch(t: &ObjectType) -> String {
     )
 }
 
-/// Marks recorded events of types the mirror does not keep. `$2` text[] their ids.
+/// Marks recorded events of types the mirror does not keep. `$1` text[] their ids.
 pub const IGNORE_EVENTS: &str =
     "UPDATE stripe.events SET status = 'ignored', processed_at = clock_timestamp() \
-     WHERE id = ANY($2) AND status IN ('recorded', 'pending', 'failed')";
+     WHERE id = ANY($1) AND status IN ('recorded', 'pending', 'failed')";
 
 /// Statuses of events recorded but not yet applied: a delivery or the worker may apply them.
 const UNPROCESSED: &str = "'recorded', 'pending', 'failed'";
@@ -376,6 +402,15 @@ pub fn record_ignored_event() -> String {
          WHERE stripe.events.status IN ({UNPROCESSED}) RETURNING status, '[]'::text"
     )
 }
+
+/// Records a page of the Events API (`$1` text) for the catch-up to apply. Returns one row:
+/// (events newly recorded, '').
+pub const RECORD_EVENTS: &str = "WITH ins AS (INSERT INTO stripe.events \
+     (id, data, status, account_id, synced_from) \
+     SELECT e ->> 'id', e, 'pending', e ->> 'account', 'events_api' \
+     FROM jsonb_array_elements($1::jsonb -> 'data') e \
+     ON CONFLICT (id) DO NOTHING RETURNING 1) \
+     SELECT count(*)::text, '' FROM ins";
 
 /// Queue mode: only records the event for the worker. Same parameters.
 pub const QUEUE_EVENT: &str = "INSERT INTO stripe.events (id, data, status, account_id) \

@@ -9,13 +9,16 @@ use std::cell::Cell;
 thread_local! {
     // One wake-up per transaction is enough, however many events it queued.
     static ARMED: Cell<bool> = const { Cell::new(false) };
+    // Every queued webhook asks for the worker's pid: plan that query once per backend.
+    static PID_PLAN: crate::kept_plans::KeptPlan = const { std::cell::RefCell::new(None) };
 }
 
 pub fn worker_after_commit() {
     if ARMED.with(Cell::get) {
         return;
     }
-    let pid = Spi::get_one::<i32>(
+    let pid = crate::kept_plans::select_one::<i32>(
+        &PID_PLAN,
         "SELECT (SELECT pid FROM stripe.workers WHERE database = current_database())",
     )
     .ok()

@@ -78,17 +78,29 @@ pub fn run(key: &str, sql: impl FnOnce() -> String, w: &Write) -> Option<(String
     run_cached(key, "writing to the mirror", sql, &types, &args)
 }
 
-/// Runs a batch statement (`sql_gen::apply_events_batch`, `IGNORE_EVENTS`) over a page of
-/// events and the ids it applies to. Returns its row, if it returns one.
+/// Runs a batch statement (`sql_gen::apply_events_batch`, `IGNORE_EVENTS`) over the recorded
+/// events with these ids. Returns its row, if it returns one.
 pub fn run_batch(
     key: &str,
     sql: impl FnOnce() -> String,
-    page: &str,
     ids: Vec<String>,
 ) -> Option<(String, String)> {
-    let types = [TEXT, PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTARRAYOID)];
-    let args: [DatumWithOid; 2] = [page.into(), ids.into()];
-    run_cached(key, "applying a page of events", sql, &types, &args)
+    let types = [PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTARRAYOID)];
+    let args: [DatumWithOid; 1] = [ids.into()];
+    run_cached(key, "applying recorded events", sql, &types, &args)
+}
+
+/// Records a page of the Events API as pending events; returns how many were new.
+pub fn record_events(page: &str) -> i64 {
+    let args: [DatumWithOid; 1] = [page.into()];
+    let row = run_cached(
+        "events:record",
+        "recording events",
+        || sql_gen::RECORD_EVENTS.into(),
+        &[TEXT],
+        &args,
+    );
+    row.and_then(|(n, _)| n.parse().ok()).unwrap_or(0)
 }
 
 /// Writes one list page of `t`; returns the objects written and the truncated nested lists.

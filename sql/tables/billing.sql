@@ -17,65 +17,48 @@
 CREATE TABLE stripe.subscriptions (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    customer text GENERATED ALWAYS AS (
-        coalesce(data -> 'customer' ->> 'id', data ->> 'customer')) STORED,
+    customer text GENERATED ALWAYS AS (stripe.id_at(data, 'customer')) STORED,
     default_payment_method text GENERATED ALWAYS AS (
-        coalesce(data -> 'default_payment_method' ->> 'id',
-                 data ->> 'default_payment_method')) STORED,
-    default_source text GENERATED ALWAYS AS (
-        coalesce(data -> 'default_source' ->> 'id', data ->> 'default_source')) STORED,
-    latest_invoice text GENERATED ALWAYS AS (
-        coalesce(data -> 'latest_invoice' ->> 'id', data ->> 'latest_invoice')) STORED,
-    schedule text GENERATED ALWAYS AS (
-        coalesce(data -> 'schedule' ->> 'id', data ->> 'schedule')) STORED,
+        stripe.id_at(data, 'default_payment_method')) STORED,
+    default_source text GENERATED ALWAYS AS (stripe.id_at(data, 'default_source')) STORED,
+    latest_invoice text GENERATED ALWAYS AS (stripe.id_at(data, 'latest_invoice')) STORED,
+    schedule text GENERATED ALWAYS AS (stripe.id_at(data, 'schedule')) STORED,
     pending_setup_intent text GENERATED ALWAYS AS (
-        coalesce(data -> 'pending_setup_intent' ->> 'id', data ->> 'pending_setup_intent')) STORED,
-    on_behalf_of text GENERATED ALWAYS AS (
-        coalesce(data -> 'on_behalf_of' ->> 'id', data ->> 'on_behalf_of')) STORED,
+        stripe.id_at(data, 'pending_setup_intent')) STORED,
+    on_behalf_of text GENERATED ALWAYS AS (stripe.id_at(data, 'on_behalf_of')) STORED,
     transfer_data_destination text GENERATED ALWAYS AS (
-        coalesce(data -> 'transfer_data' -> 'destination' ->> 'id',
-                 data -> 'transfer_data' ->> 'destination')) STORED,
+        stripe.id_at(data, 'transfer_data.destination')) STORED,
     status text GENERATED ALWAYS AS (data ->> 'status') STORED,
     collection_method text GENERATED ALWAYS AS (data ->> 'collection_method') STORED,
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
     current_period_start timestamptz GENERATED ALWAYS AS (
-        to_timestamp(coalesce(
-            data ->> 'current_period_start',
-            data -> 'items' -> 'data' -> 0 ->> 'current_period_start')::double precision)) STORED,
+        stripe.time_at(data, 'current_period_start | items.data.0.current_period_start')) STORED,
     current_period_end timestamptz GENERATED ALWAYS AS (
-        to_timestamp(coalesce(
-            data ->> 'current_period_end',
-            data -> 'items' -> 'data' -> 0 ->> 'current_period_end')::double precision)) STORED,
+        stripe.time_at(data, 'current_period_end | items.data.0.current_period_end')) STORED,
     billing_cycle_anchor timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'billing_cycle_anchor')::double precision)) STORED,
-    start_date timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'start_date')::double precision)) STORED,
-    trial_start timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'trial_start')::double precision)) STORED,
-    trial_end timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'trial_end')::double precision)) STORED,
+        stripe.time_at(data, 'billing_cycle_anchor')) STORED,
+    start_date timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'start_date')) STORED,
+    trial_start timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'trial_start')) STORED,
+    trial_end timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'trial_end')) STORED,
     cancel_at_period_end boolean GENERATED ALWAYS AS (
         (data ->> 'cancel_at_period_end')::boolean) STORED,
-    cancel_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'cancel_at')::double precision)) STORED,
-    canceled_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'canceled_at')::double precision)) STORED,
-    ended_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'ended_at')::double precision)) STORED,
+    cancel_at timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'cancel_at')) STORED,
+    canceled_at timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'canceled_at')) STORED,
+    ended_at timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'ended_at')) STORED,
     cancellation_details_reason text GENERATED ALWAYS AS (
-        data -> 'cancellation_details' ->> 'reason') STORED,
+        stripe.text_at(data, 'cancellation_details.reason')) STORED,
     cancellation_details_feedback text GENERATED ALWAYS AS (
-        data -> 'cancellation_details' ->> 'feedback') STORED,
+        stripe.text_at(data, 'cancellation_details.feedback')) STORED,
     pause_collection_behavior text GENERATED ALWAYS AS (
-        data -> 'pause_collection' ->> 'behavior') STORED,
+        stripe.text_at(data, 'pause_collection.behavior')) STORED,
     days_until_due integer GENERATED ALWAYS AS ((data ->> 'days_until_due')::integer) STORED,
     application_fee_percent numeric GENERATED ALWAYS AS (
         (data ->> 'application_fee_percent')::numeric) STORED,
     description text GENERATED ALWAYS AS (data ->> 'description') STORED,
     metadata jsonb GENERATED ALWAYS AS (data -> 'metadata') STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -158,18 +141,17 @@ CREATE TABLE stripe.subscription_items (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
     subscription text,
-    price text GENERATED ALWAYS AS (coalesce(data -> 'price' ->> 'id', data ->> 'price')) STORED,
-    product text GENERATED ALWAYS AS (
-        coalesce(data -> 'price' -> 'product' ->> 'id', data -> 'price' ->> 'product')) STORED,
-    plan text GENERATED ALWAYS AS (coalesce(data -> 'plan' ->> 'id', data ->> 'plan')) STORED,
+    price text GENERATED ALWAYS AS (stripe.id_at(data, 'price')) STORED,
+    product text GENERATED ALWAYS AS (stripe.id_at(data, 'price.product')) STORED,
+    plan text GENERATED ALWAYS AS (stripe.id_at(data, 'plan')) STORED,
     quantity integer GENERATED ALWAYS AS ((data ->> 'quantity')::integer) STORED,
     current_period_start timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'current_period_start')::double precision)) STORED,
+        stripe.time_at(data, 'current_period_start')) STORED,
     current_period_end timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'current_period_end')::double precision)) STORED,
+        stripe.time_at(data, 'current_period_end')) STORED,
     metadata jsonb GENERATED ALWAYS AS (data -> 'metadata') STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -210,30 +192,23 @@ COMMENT ON COLUMN stripe.subscription_items.account_id IS
 CREATE TABLE stripe.subscription_schedules (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    customer text GENERATED ALWAYS AS (
-        coalesce(data -> 'customer' ->> 'id', data ->> 'customer')) STORED,
-    subscription text GENERATED ALWAYS AS (
-        coalesce(data -> 'subscription' ->> 'id', data ->> 'subscription')) STORED,
+    customer text GENERATED ALWAYS AS (stripe.id_at(data, 'customer')) STORED,
+    subscription text GENERATED ALWAYS AS (stripe.id_at(data, 'subscription')) STORED,
     released_subscription text GENERATED ALWAYS AS (
-        coalesce(data -> 'released_subscription' ->> 'id',
-                 data ->> 'released_subscription')) STORED,
+        stripe.id_at(data, 'released_subscription')) STORED,
     status text GENERATED ALWAYS AS (data ->> 'status') STORED,
     end_behavior text GENERATED ALWAYS AS (data ->> 'end_behavior') STORED,
     current_phase_start_date timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data -> 'current_phase' ->> 'start_date')::double precision)) STORED,
+        stripe.time_at(data, 'current_phase.start_date')) STORED,
     current_phase_end_date timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data -> 'current_phase' ->> 'end_date')::double precision)) STORED,
-    canceled_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'canceled_at')::double precision)) STORED,
-    completed_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'completed_at')::double precision)) STORED,
-    released_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'released_at')::double precision)) STORED,
-    metadata jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(data -> 'metadata') = 'object' THEN data -> 'metadata' END) STORED,
+        stripe.time_at(data, 'current_phase.end_date')) STORED,
+    canceled_at timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'canceled_at')) STORED,
+    completed_at timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'completed_at')) STORED,
+    released_at timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'released_at')) STORED,
+    metadata jsonb GENERATED ALWAYS AS (nullif(data -> 'metadata', 'null')) STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -282,33 +257,18 @@ COMMENT ON COLUMN stripe.subscription_schedules.account_id IS
 CREATE TABLE stripe.invoices (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    customer text GENERATED ALWAYS AS (
-        coalesce(data -> 'customer' ->> 'id', data ->> 'customer')) STORED,
+    customer text GENERATED ALWAYS AS (stripe.id_at(data, 'customer')) STORED,
     subscription text GENERATED ALWAYS AS (
-        coalesce(data -> 'subscription' ->> 'id',
-                 data ->> 'subscription',
-                 data -> 'parent' -> 'subscription_details' -> 'subscription' ->> 'id',
-                 data -> 'parent' -> 'subscription_details' ->> 'subscription')) STORED,
+        stripe.id_at(data, 'subscription | parent.subscription_details.subscription')) STORED,
     charge text GENERATED ALWAYS AS (
-        coalesce(data -> 'charge' ->> 'id',
-                 data ->> 'charge',
-                 data -> 'payments' -> 'data' -> 0 -> 'payment' -> 'charge' ->> 'id',
-                 data -> 'payments' -> 'data' -> 0 -> 'payment' ->> 'charge')) STORED,
+        stripe.id_at(data, 'charge | payments.data.0.payment.charge')) STORED,
     payment_intent text GENERATED ALWAYS AS (
-        coalesce(data -> 'payment_intent' ->> 'id',
-                 data ->> 'payment_intent',
-                 data -> 'payments' -> 'data' -> 0 -> 'payment' -> 'payment_intent' ->> 'id',
-                 data -> 'payments' -> 'data' -> 0 -> 'payment' ->> 'payment_intent')) STORED,
+        stripe.id_at(data, 'payment_intent | payments.data.0.payment.payment_intent')) STORED,
     quote text GENERATED ALWAYS AS (
-        coalesce(data -> 'quote' ->> 'id',
-                 data ->> 'quote',
-                 data -> 'parent' -> 'quote_details' -> 'quote' ->> 'id',
-                 data -> 'parent' -> 'quote_details' ->> 'quote')) STORED,
+        stripe.id_at(data, 'quote | parent.quote_details.quote')) STORED,
     default_payment_method text GENERATED ALWAYS AS (
-        coalesce(data -> 'default_payment_method' ->> 'id',
-                 data ->> 'default_payment_method')) STORED,
-    on_behalf_of text GENERATED ALWAYS AS (
-        coalesce(data -> 'on_behalf_of' ->> 'id', data ->> 'on_behalf_of')) STORED,
+        stripe.id_at(data, 'default_payment_method')) STORED,
+    on_behalf_of text GENERATED ALWAYS AS (stripe.id_at(data, 'on_behalf_of')) STORED,
     number text GENERATED ALWAYS AS (data ->> 'number') STORED,
     status text GENERATED ALWAYS AS (data ->> 'status') STORED,
     paid boolean GENERATED ALWAYS AS (
@@ -329,27 +289,22 @@ CREATE TABLE stripe.invoices (
     auto_advance boolean GENERATED ALWAYS AS ((data ->> 'auto_advance')::boolean) STORED,
     customer_email text GENERATED ALWAYS AS (data ->> 'customer_email') STORED,
     customer_name text GENERATED ALWAYS AS (data ->> 'customer_name') STORED,
-    due_date timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'due_date')::double precision)) STORED,
-    period_start timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'period_start')::double precision)) STORED,
-    period_end timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'period_end')::double precision)) STORED,
-    effective_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'effective_at')::double precision)) STORED,
+    due_date timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'due_date')) STORED,
+    period_start timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'period_start')) STORED,
+    period_end timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'period_end')) STORED,
+    effective_at timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'effective_at')) STORED,
     status_transitions_finalized_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data -> 'status_transitions' ->> 'finalized_at')::double precision)) STORED,
+        stripe.time_at(data, 'status_transitions.finalized_at')) STORED,
     status_transitions_paid_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data -> 'status_transitions' ->> 'paid_at')::double precision)) STORED,
+        stripe.time_at(data, 'status_transitions.paid_at')) STORED,
     status_transitions_voided_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data -> 'status_transitions' ->> 'voided_at')::double precision)) STORED,
+        stripe.time_at(data, 'status_transitions.voided_at')) STORED,
     hosted_invoice_url text GENERATED ALWAYS AS (data ->> 'hosted_invoice_url') STORED,
     invoice_pdf text GENERATED ALWAYS AS (data ->> 'invoice_pdf') STORED,
-    metadata jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(data -> 'metadata') = 'object' THEN data -> 'metadata' END) STORED,
+    metadata jsonb GENERATED ALWAYS AS (nullif(data -> 'metadata', 'null')) STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -447,48 +402,26 @@ CREATE TABLE stripe.invoice_lines (
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
     description text GENERATED ALWAYS AS (data ->> 'description') STORED,
     quantity integer GENERATED ALWAYS AS ((data ->> 'quantity')::integer) STORED,
-    period_start timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data -> 'period' ->> 'start')::double precision)) STORED,
-    period_end timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data -> 'period' ->> 'end')::double precision)) STORED,
+    period_start timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'period.start')) STORED,
+    period_end timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'period.end')) STORED,
     proration boolean GENERATED ALWAYS AS (
-        coalesce(data ->> 'proration',
-                 data -> 'parent' -> 'subscription_item_details' ->> 'proration',
-                 data -> 'parent' -> 'invoice_item_details' ->> 'proration')::boolean) STORED,
+        stripe.text_at(data, 'proration | parent.subscription_item_details.proration | parent.invoice_item_details.proration')::boolean) STORED,
     discountable boolean GENERATED ALWAYS AS ((data ->> 'discountable')::boolean) STORED,
     price text GENERATED ALWAYS AS (
-        coalesce(data -> 'price' ->> 'id',
-                 data ->> 'price',
-                 data -> 'pricing' -> 'price_details' -> 'price' ->> 'id',
-                 data -> 'pricing' -> 'price_details' ->> 'price')) STORED,
+        stripe.id_at(data, 'price | pricing.price_details.price')) STORED,
     product text GENERATED ALWAYS AS (
-        coalesce(data -> 'price' -> 'product' ->> 'id',
-                 data -> 'price' ->> 'product',
-                 data -> 'pricing' -> 'price_details' -> 'product' ->> 'id',
-                 data -> 'pricing' -> 'price_details' ->> 'product')) STORED,
+        stripe.id_at(data, 'price.product | pricing.price_details.product')) STORED,
     unit_amount_decimal numeric GENERATED ALWAYS AS (
-        coalesce(data -> 'price' ->> 'unit_amount_decimal',
-                 data -> 'pricing' ->> 'unit_amount_decimal')::numeric) STORED,
+        stripe.text_at(data, 'price.unit_amount_decimal | pricing.unit_amount_decimal')::numeric) STORED,
     subscription text GENERATED ALWAYS AS (
-        coalesce(data -> 'subscription' ->> 'id',
-                 data ->> 'subscription',
-                 data -> 'parent' -> 'subscription_item_details' -> 'subscription' ->> 'id',
-                 data -> 'parent' -> 'subscription_item_details' ->> 'subscription',
-                 data -> 'parent' -> 'invoice_item_details' -> 'subscription' ->> 'id',
-                 data -> 'parent' -> 'invoice_item_details' ->> 'subscription')) STORED,
+        stripe.id_at(data, 'subscription | parent.subscription_item_details.subscription | parent.invoice_item_details.subscription')) STORED,
     subscription_item text GENERATED ALWAYS AS (
-        coalesce(data -> 'subscription_item' ->> 'id',
-                 data ->> 'subscription_item',
-                 data -> 'parent' -> 'subscription_item_details' -> 'subscription_item' ->> 'id',
-                 data -> 'parent' -> 'subscription_item_details' ->> 'subscription_item')) STORED,
+        stripe.id_at(data, 'subscription_item | parent.subscription_item_details.subscription_item')) STORED,
     invoice_item text GENERATED ALWAYS AS (
-        coalesce(data -> 'invoice_item' ->> 'id',
-                 data ->> 'invoice_item',
-                 data -> 'parent' -> 'invoice_item_details' -> 'invoice_item' ->> 'id',
-                 data -> 'parent' -> 'invoice_item_details' ->> 'invoice_item')) STORED,
+        stripe.id_at(data, 'invoice_item | parent.invoice_item_details.invoice_item')) STORED,
     metadata jsonb GENERATED ALWAYS AS (data -> 'metadata') STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -552,49 +485,31 @@ COMMENT ON COLUMN stripe.invoice_lines.account_id IS
 CREATE TABLE stripe.invoiceitems (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    customer text GENERATED ALWAYS AS (
-        coalesce(data -> 'customer' ->> 'id', data ->> 'customer')) STORED,
-    invoice text GENERATED ALWAYS AS (
-        coalesce(data -> 'invoice' ->> 'id', data ->> 'invoice')) STORED,
+    customer text GENERATED ALWAYS AS (stripe.id_at(data, 'customer')) STORED,
+    invoice text GENERATED ALWAYS AS (stripe.id_at(data, 'invoice')) STORED,
     subscription text GENERATED ALWAYS AS (
-        coalesce(data -> 'subscription' ->> 'id',
-                 data ->> 'subscription',
-                 data -> 'parent' -> 'subscription_details' -> 'subscription' ->> 'id',
-                 data -> 'parent' -> 'subscription_details' ->> 'subscription')) STORED,
+        stripe.id_at(data, 'subscription | parent.subscription_details.subscription')) STORED,
     subscription_item text GENERATED ALWAYS AS (
-        coalesce(data -> 'subscription_item' ->> 'id',
-                 data ->> 'subscription_item',
-                 data -> 'parent' -> 'subscription_details' -> 'subscription_item' ->> 'id',
-                 data -> 'parent' -> 'subscription_details' ->> 'subscription_item')) STORED,
+        stripe.id_at(data, 'subscription_item | parent.subscription_details.subscription_item')) STORED,
     price text GENERATED ALWAYS AS (
-        coalesce(data -> 'price' ->> 'id',
-                 data ->> 'price',
-                 data -> 'pricing' -> 'price_details' -> 'price' ->> 'id',
-                 data -> 'pricing' -> 'price_details' ->> 'price')) STORED,
+        stripe.id_at(data, 'price | pricing.price_details.price')) STORED,
     product text GENERATED ALWAYS AS (
-        coalesce(data -> 'price' -> 'product' ->> 'id',
-                 data -> 'price' ->> 'product',
-                 data -> 'pricing' -> 'price_details' -> 'product' ->> 'id',
-                 data -> 'pricing' -> 'price_details' ->> 'product')) STORED,
+        stripe.id_at(data, 'price.product | pricing.price_details.product')) STORED,
     amount bigint GENERATED ALWAYS AS ((data ->> 'amount')::bigint) STORED,
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
     description text GENERATED ALWAYS AS (data ->> 'description') STORED,
     quantity integer GENERATED ALWAYS AS ((data ->> 'quantity')::integer) STORED,
     unit_amount bigint GENERATED ALWAYS AS ((data ->> 'unit_amount')::bigint) STORED,
     unit_amount_decimal numeric GENERATED ALWAYS AS (
-        coalesce(data ->> 'unit_amount_decimal',
-                 data -> 'pricing' ->> 'unit_amount_decimal')::numeric) STORED,
+        stripe.text_at(data, 'unit_amount_decimal | pricing.unit_amount_decimal')::numeric) STORED,
     proration boolean GENERATED ALWAYS AS ((data ->> 'proration')::boolean) STORED,
     discountable boolean GENERATED ALWAYS AS ((data ->> 'discountable')::boolean) STORED,
-    date timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'date')::double precision)) STORED,
-    period_start timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data -> 'period' ->> 'start')::double precision)) STORED,
-    period_end timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data -> 'period' ->> 'end')::double precision)) STORED,
-    metadata jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(data -> 'metadata') = 'object' THEN data -> 'metadata' END) STORED,
+    date timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'date')) STORED,
+    period_start timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'period.start')) STORED,
+    period_end timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'period.end')) STORED,
+    metadata jsonb GENERATED ALWAYS AS (nullif(data -> 'metadata', 'null')) STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -654,15 +569,9 @@ COMMENT ON COLUMN stripe.invoiceitems.account_id IS
 CREATE TABLE stripe.credit_notes (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    invoice text GENERATED ALWAYS AS (
-        coalesce(data -> 'invoice' ->> 'id', data ->> 'invoice')) STORED,
-    customer text GENERATED ALWAYS AS (
-        coalesce(data -> 'customer' ->> 'id', data ->> 'customer')) STORED,
-    refund text GENERATED ALWAYS AS (
-        coalesce(data -> 'refund' ->> 'id',
-                 data ->> 'refund',
-                 data -> 'refunds' -> 0 -> 'refund' ->> 'id',
-                 data -> 'refunds' -> 0 ->> 'refund')) STORED,
+    invoice text GENERATED ALWAYS AS (stripe.id_at(data, 'invoice')) STORED,
+    customer text GENERATED ALWAYS AS (stripe.id_at(data, 'customer')) STORED,
+    refund text GENERATED ALWAYS AS (stripe.id_at(data, 'refund | refunds.0.refund')) STORED,
     number text GENERATED ALWAYS AS (data ->> 'number') STORED,
     status text GENERATED ALWAYS AS (data ->> 'status') STORED,
     type text GENERATED ALWAYS AS (data ->> 'type') STORED,
@@ -674,15 +583,12 @@ CREATE TABLE stripe.credit_notes (
     out_of_band_amount bigint GENERATED ALWAYS AS ((data ->> 'out_of_band_amount')::bigint) STORED,
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
     memo text GENERATED ALWAYS AS (data ->> 'memo') STORED,
-    effective_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'effective_at')::double precision)) STORED,
-    voided_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'voided_at')::double precision)) STORED,
-    metadata jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(data -> 'metadata') = 'object' THEN data -> 'metadata' END) STORED,
+    effective_at timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'effective_at')) STORED,
+    voided_at timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'voided_at')) STORED,
+    metadata jsonb GENERATED ALWAYS AS (nullif(data -> 'metadata', 'null')) STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -733,8 +639,7 @@ CREATE TABLE stripe.credit_note_lines (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
     credit_note text NOT NULL,
-    invoice_line_item text GENERATED ALWAYS AS (
-        coalesce(data -> 'invoice_line_item' ->> 'id', data ->> 'invoice_line_item')) STORED,
+    invoice_line_item text GENERATED ALWAYS AS (stripe.id_at(data, 'invoice_line_item')) STORED,
     type text GENERATED ALWAYS AS (data ->> 'type') STORED,
     amount bigint GENERATED ALWAYS AS ((data ->> 'amount')::bigint) STORED,
     discount_amount bigint GENERATED ALWAYS AS ((data ->> 'discount_amount')::bigint) STORED,
@@ -743,10 +648,9 @@ CREATE TABLE stripe.credit_note_lines (
     unit_amount_decimal numeric GENERATED ALWAYS AS (
         (data ->> 'unit_amount_decimal')::numeric) STORED,
     description text GENERATED ALWAYS AS (data ->> 'description') STORED,
-    metadata jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(data -> 'metadata') = 'object' THEN data -> 'metadata' END) STORED,
+    metadata jsonb GENERATED ALWAYS AS (nullif(data -> 'metadata', 'null')) STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -788,40 +692,34 @@ COMMENT ON COLUMN stripe.credit_note_lines.account_id IS
 CREATE TABLE stripe.quotes (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    customer text GENERATED ALWAYS AS (
-        coalesce(data -> 'customer' ->> 'id', data ->> 'customer')) STORED,
-    invoice text GENERATED ALWAYS AS (
-        coalesce(data -> 'invoice' ->> 'id', data ->> 'invoice')) STORED,
-    subscription text GENERATED ALWAYS AS (
-        coalesce(data -> 'subscription' ->> 'id', data ->> 'subscription')) STORED,
+    customer text GENERATED ALWAYS AS (stripe.id_at(data, 'customer')) STORED,
+    invoice text GENERATED ALWAYS AS (stripe.id_at(data, 'invoice')) STORED,
+    subscription text GENERATED ALWAYS AS (stripe.id_at(data, 'subscription')) STORED,
     subscription_schedule text GENERATED ALWAYS AS (
-        coalesce(data -> 'subscription_schedule' ->> 'id',
-                 data ->> 'subscription_schedule')) STORED,
-    on_behalf_of text GENERATED ALWAYS AS (
-        coalesce(data -> 'on_behalf_of' ->> 'id', data ->> 'on_behalf_of')) STORED,
+        stripe.id_at(data, 'subscription_schedule')) STORED,
+    on_behalf_of text GENERATED ALWAYS AS (stripe.id_at(data, 'on_behalf_of')) STORED,
     number text GENERATED ALWAYS AS (data ->> 'number') STORED,
     status text GENERATED ALWAYS AS (data ->> 'status') STORED,
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
     amount_subtotal bigint GENERATED ALWAYS AS ((data ->> 'amount_subtotal')::bigint) STORED,
     amount_total bigint GENERATED ALWAYS AS ((data ->> 'amount_total')::bigint) STORED,
     total_details_amount_discount bigint GENERATED ALWAYS AS (
-        (data -> 'total_details' ->> 'amount_discount')::bigint) STORED,
+        stripe.text_at(data, 'total_details.amount_discount')::bigint) STORED,
     total_details_amount_tax bigint GENERATED ALWAYS AS (
-        (data -> 'total_details' ->> 'amount_tax')::bigint) STORED,
+        stripe.text_at(data, 'total_details.amount_tax')::bigint) STORED,
     collection_method text GENERATED ALWAYS AS (data ->> 'collection_method') STORED,
-    expires_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'expires_at')::double precision)) STORED,
+    expires_at timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'expires_at')) STORED,
     status_transitions_finalized_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data -> 'status_transitions' ->> 'finalized_at')::double precision)) STORED,
+        stripe.time_at(data, 'status_transitions.finalized_at')) STORED,
     status_transitions_accepted_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data -> 'status_transitions' ->> 'accepted_at')::double precision)) STORED,
+        stripe.time_at(data, 'status_transitions.accepted_at')) STORED,
     status_transitions_canceled_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data -> 'status_transitions' ->> 'canceled_at')::double precision)) STORED,
+        stripe.time_at(data, 'status_transitions.canceled_at')) STORED,
     description text GENERATED ALWAYS AS (data ->> 'description') STORED,
     metadata jsonb GENERATED ALWAYS AS (data -> 'metadata') STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -874,29 +772,17 @@ COMMENT ON COLUMN stripe.quotes.account_id IS
 CREATE TABLE stripe.discounts (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    coupon text GENERATED ALWAYS AS (
-        coalesce(data -> 'coupon' ->> 'id',
-                 data ->> 'coupon',
-                 data -> 'source' -> 'coupon' ->> 'id',
-                 data -> 'source' ->> 'coupon')) STORED,
-    promotion_code text GENERATED ALWAYS AS (
-        coalesce(data -> 'promotion_code' ->> 'id', data ->> 'promotion_code')) STORED,
-    customer text GENERATED ALWAYS AS (
-        coalesce(data -> 'customer' ->> 'id', data ->> 'customer')) STORED,
-    subscription text GENERATED ALWAYS AS (
-        coalesce(data -> 'subscription' ->> 'id', data ->> 'subscription')) STORED,
-    subscription_item text GENERATED ALWAYS AS (
-        coalesce(data -> 'subscription_item' ->> 'id', data ->> 'subscription_item')) STORED,
-    invoice text GENERATED ALWAYS AS (
-        coalesce(data -> 'invoice' ->> 'id', data ->> 'invoice')) STORED,
-    invoice_item text GENERATED ALWAYS AS (
-        coalesce(data -> 'invoice_item' ->> 'id', data ->> 'invoice_item')) STORED,
-    checkout_session text GENERATED ALWAYS AS (
-        coalesce(data -> 'checkout_session' ->> 'id', data ->> 'checkout_session')) STORED,
-    start timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'start')::double precision)) STORED,
-    "end" timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'end')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    coupon text GENERATED ALWAYS AS (stripe.id_at(data, 'coupon | source.coupon')) STORED,
+    promotion_code text GENERATED ALWAYS AS (stripe.id_at(data, 'promotion_code')) STORED,
+    customer text GENERATED ALWAYS AS (stripe.id_at(data, 'customer')) STORED,
+    subscription text GENERATED ALWAYS AS (stripe.id_at(data, 'subscription')) STORED,
+    subscription_item text GENERATED ALWAYS AS (stripe.id_at(data, 'subscription_item')) STORED,
+    invoice text GENERATED ALWAYS AS (stripe.id_at(data, 'invoice')) STORED,
+    invoice_item text GENERATED ALWAYS AS (stripe.id_at(data, 'invoice_item')) STORED,
+    checkout_session text GENERATED ALWAYS AS (stripe.id_at(data, 'checkout_session')) STORED,
+    start timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'start')) STORED,
+    "end" timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'end')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -947,11 +833,12 @@ CREATE TABLE stripe.tax_ids (
     type text GENERATED ALWAYS AS (data ->> 'type') STORED,
     value text GENERATED ALWAYS AS (data ->> 'value') STORED,
     country text GENERATED ALWAYS AS (data ->> 'country') STORED,
-    verification_status text GENERATED ALWAYS AS (data -> 'verification' ->> 'status') STORED,
-    owner_type text GENERATED ALWAYS AS (data -> 'owner' ->> 'type') STORED,
+    verification_status text GENERATED ALWAYS AS (
+        stripe.text_at(data, 'verification.status')) STORED,
+    owner_type text GENERATED ALWAYS AS (stripe.text_at(data, 'owner.type')) STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,

@@ -17,20 +17,13 @@
 CREATE TABLE stripe.checkout_sessions (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    customer text GENERATED ALWAYS AS (
-        coalesce(data -> 'customer' ->> 'id', data ->> 'customer')) STORED,
-    payment_intent text GENERATED ALWAYS AS (
-        coalesce(data -> 'payment_intent' ->> 'id', data ->> 'payment_intent')) STORED,
-    setup_intent text GENERATED ALWAYS AS (
-        coalesce(data -> 'setup_intent' ->> 'id', data ->> 'setup_intent')) STORED,
-    subscription text GENERATED ALWAYS AS (
-        coalesce(data -> 'subscription' ->> 'id', data ->> 'subscription')) STORED,
-    invoice text GENERATED ALWAYS AS (
-        coalesce(data -> 'invoice' ->> 'id', data ->> 'invoice')) STORED,
-    payment_link text GENERATED ALWAYS AS (
-        coalesce(data -> 'payment_link' ->> 'id', data ->> 'payment_link')) STORED,
-    recovered_from text GENERATED ALWAYS AS (
-        coalesce(data -> 'recovered_from' ->> 'id', data ->> 'recovered_from')) STORED,
+    customer text GENERATED ALWAYS AS (stripe.id_at(data, 'customer')) STORED,
+    payment_intent text GENERATED ALWAYS AS (stripe.id_at(data, 'payment_intent')) STORED,
+    setup_intent text GENERATED ALWAYS AS (stripe.id_at(data, 'setup_intent')) STORED,
+    subscription text GENERATED ALWAYS AS (stripe.id_at(data, 'subscription')) STORED,
+    invoice text GENERATED ALWAYS AS (stripe.id_at(data, 'invoice')) STORED,
+    payment_link text GENERATED ALWAYS AS (stripe.id_at(data, 'payment_link')) STORED,
+    recovered_from text GENERATED ALWAYS AS (stripe.id_at(data, 'recovered_from')) STORED,
     mode text GENERATED ALWAYS AS (data ->> 'mode') STORED,
     status text GENERATED ALWAYS AS (data ->> 'status') STORED,
     payment_status text GENERATED ALWAYS AS (data ->> 'payment_status') STORED,
@@ -38,20 +31,20 @@ CREATE TABLE stripe.checkout_sessions (
     amount_subtotal bigint GENERATED ALWAYS AS ((data ->> 'amount_subtotal')::bigint) STORED,
     amount_total bigint GENERATED ALWAYS AS ((data ->> 'amount_total')::bigint) STORED,
     total_details_amount_discount bigint GENERATED ALWAYS AS (
-        (data -> 'total_details' ->> 'amount_discount')::bigint) STORED,
+        stripe.text_at(data, 'total_details.amount_discount')::bigint) STORED,
     total_details_amount_tax bigint GENERATED ALWAYS AS (
-        (data -> 'total_details' ->> 'amount_tax')::bigint) STORED,
+        stripe.text_at(data, 'total_details.amount_tax')::bigint) STORED,
     customer_email text GENERATED ALWAYS AS (data ->> 'customer_email') STORED,
-    customer_details_email text GENERATED ALWAYS AS (data -> 'customer_details' ->> 'email') STORED,
-    customer_details_name text GENERATED ALWAYS AS (data -> 'customer_details' ->> 'name') STORED,
+    customer_details_email text GENERATED ALWAYS AS (
+        stripe.text_at(data, 'customer_details.email')) STORED,
+    customer_details_name text GENERATED ALWAYS AS (
+        stripe.text_at(data, 'customer_details.name')) STORED,
     client_reference_id text GENERATED ALWAYS AS (data ->> 'client_reference_id') STORED,
-    expires_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'expires_at')::double precision)) STORED,
-    metadata jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(data -> 'metadata') = 'object' THEN data -> 'metadata' END) STORED,
+    expires_at timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'expires_at')) STORED,
+    metadata jsonb GENERATED ALWAYS AS (nullif(data -> 'metadata', 'null')) STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -120,9 +113,8 @@ CREATE TABLE stripe.checkout_session_line_items (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
     checkout_session text NOT NULL,
-    price text GENERATED ALWAYS AS (coalesce(data -> 'price' ->> 'id', data ->> 'price')) STORED,
-    product text GENERATED ALWAYS AS (
-        coalesce(data -> 'price' -> 'product' ->> 'id', data -> 'price' ->> 'product')) STORED,
+    price text GENERATED ALWAYS AS (stripe.id_at(data, 'price')) STORED,
+    product text GENERATED ALWAYS AS (stripe.id_at(data, 'price.product')) STORED,
     description text GENERATED ALWAYS AS (data ->> 'description') STORED,
     quantity integer GENERATED ALWAYS AS ((data ->> 'quantity')::integer) STORED,
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
@@ -130,9 +122,8 @@ CREATE TABLE stripe.checkout_session_line_items (
     amount_discount bigint GENERATED ALWAYS AS ((data ->> 'amount_discount')::bigint) STORED,
     amount_tax bigint GENERATED ALWAYS AS ((data ->> 'amount_tax')::bigint) STORED,
     amount_total bigint GENERATED ALWAYS AS ((data ->> 'amount_total')::bigint) STORED,
-    metadata jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(data -> 'metadata') = 'object' THEN data -> 'metadata' END) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    metadata jsonb GENERATED ALWAYS AS (nullif(data -> 'metadata', 'null')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,

@@ -17,23 +17,20 @@
 CREATE TABLE stripe.application_fees (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    account text GENERATED ALWAYS AS (
-        coalesce(data -> 'account' ->> 'id', data ->> 'account')) STORED,
-    charge text GENERATED ALWAYS AS (coalesce(data -> 'charge' ->> 'id', data ->> 'charge')) STORED,
+    account text GENERATED ALWAYS AS (stripe.id_at(data, 'account')) STORED,
+    charge text GENERATED ALWAYS AS (stripe.id_at(data, 'charge')) STORED,
     balance_transaction text GENERATED ALWAYS AS (
-        coalesce(data -> 'balance_transaction' ->> 'id', data ->> 'balance_transaction')) STORED,
+        stripe.id_at(data, 'balance_transaction')) STORED,
     originating_transaction text GENERATED ALWAYS AS (
-        coalesce(data -> 'originating_transaction' ->> 'id',
-                 data ->> 'originating_transaction')) STORED,
-    application text GENERATED ALWAYS AS (
-        coalesce(data -> 'application' ->> 'id', data ->> 'application')) STORED,
+        stripe.id_at(data, 'originating_transaction')) STORED,
+    application text GENERATED ALWAYS AS (stripe.id_at(data, 'application')) STORED,
     amount bigint GENERATED ALWAYS AS ((data ->> 'amount')::bigint) STORED,
     amount_refunded bigint GENERATED ALWAYS AS ((data ->> 'amount_refunded')::bigint) STORED,
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
     refunded boolean GENERATED ALWAYS AS ((data ->> 'refunded')::boolean) STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -83,11 +80,10 @@ CREATE TABLE stripe.application_fee_refunds (
     amount bigint GENERATED ALWAYS AS ((data ->> 'amount')::bigint) STORED,
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
     balance_transaction text GENERATED ALWAYS AS (
-        coalesce(data -> 'balance_transaction' ->> 'id', data ->> 'balance_transaction')) STORED,
-    metadata jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(data -> 'metadata') = 'object' THEN data -> 'metadata' END) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+        stripe.id_at(data, 'balance_transaction')) STORED,
+    metadata jsonb GENERATED ALWAYS AS (nullif(data -> 'metadata', 'null')) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -122,14 +118,12 @@ COMMENT ON COLUMN stripe.application_fee_refunds.account_id IS
 CREATE TABLE stripe.transfers (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    destination text GENERATED ALWAYS AS (
-        coalesce(data -> 'destination' ->> 'id', data ->> 'destination')) STORED,
+    destination text GENERATED ALWAYS AS (stripe.id_at(data, 'destination')) STORED,
     destination_payment text GENERATED ALWAYS AS (
-        coalesce(data -> 'destination_payment' ->> 'id', data ->> 'destination_payment')) STORED,
+        stripe.id_at(data, 'destination_payment')) STORED,
     balance_transaction text GENERATED ALWAYS AS (
-        coalesce(data -> 'balance_transaction' ->> 'id', data ->> 'balance_transaction')) STORED,
-    source_transaction text GENERATED ALWAYS AS (
-        coalesce(data -> 'source_transaction' ->> 'id', data ->> 'source_transaction')) STORED,
+        stripe.id_at(data, 'balance_transaction')) STORED,
+    source_transaction text GENERATED ALWAYS AS (stripe.id_at(data, 'source_transaction')) STORED,
     amount bigint GENERATED ALWAYS AS ((data ->> 'amount')::bigint) STORED,
     amount_reversed bigint GENERATED ALWAYS AS ((data ->> 'amount_reversed')::bigint) STORED,
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
@@ -139,8 +133,8 @@ CREATE TABLE stripe.transfers (
     description text GENERATED ALWAYS AS (data ->> 'description') STORED,
     metadata jsonb GENERATED ALWAYS AS (data -> 'metadata') STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -187,16 +181,13 @@ CREATE TABLE stripe.transfer_reversals (
     amount bigint GENERATED ALWAYS AS ((data ->> 'amount')::bigint) STORED,
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
     balance_transaction text GENERATED ALWAYS AS (
-        coalesce(data -> 'balance_transaction' ->> 'id', data ->> 'balance_transaction')) STORED,
+        stripe.id_at(data, 'balance_transaction')) STORED,
     destination_payment_refund text GENERATED ALWAYS AS (
-        coalesce(data -> 'destination_payment_refund' ->> 'id',
-                 data ->> 'destination_payment_refund')) STORED,
-    source_refund text GENERATED ALWAYS AS (
-        coalesce(data -> 'source_refund' ->> 'id', data ->> 'source_refund')) STORED,
-    metadata jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(data -> 'metadata') = 'object' THEN data -> 'metadata' END) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+        stripe.id_at(data, 'destination_payment_refund')) STORED,
+    source_refund text GENERATED ALWAYS AS (stripe.id_at(data, 'source_refund')) STORED,
+    metadata jsonb GENERATED ALWAYS AS (nullif(data -> 'metadata', 'null')) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -253,9 +244,8 @@ CREATE TABLE stripe.external_accounts (
     brand text GENERATED ALWAYS AS (data ->> 'brand') STORED,
     exp_month integer GENERATED ALWAYS AS ((data ->> 'exp_month')::integer) STORED,
     exp_year integer GENERATED ALWAYS AS ((data ->> 'exp_year')::integer) STORED,
-    metadata jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(data -> 'metadata') = 'object' THEN data -> 'metadata' END) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    metadata jsonb GENERATED ALWAYS AS (nullif(data -> 'metadata', 'null')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,

@@ -19,13 +19,13 @@ CREATE TABLE stripe.product_features (
     data jsonb NOT NULL,
     product text NOT NULL,
     entitlement_feature text GENERATED ALWAYS AS (
-        coalesce(data -> 'entitlement_feature' ->> 'id', data ->> 'entitlement_feature')) STORED,
+        stripe.id_at(data, 'entitlement_feature')) STORED,
     entitlement_feature_lookup_key text GENERATED ALWAYS AS (
-        data -> 'entitlement_feature' ->> 'lookup_key') STORED,
+        stripe.text_at(data, 'entitlement_feature.lookup_key')) STORED,
     entitlement_feature_name text GENERATED ALWAYS AS (
-        data -> 'entitlement_feature' ->> 'name') STORED,
+        stripe.text_at(data, 'entitlement_feature.name')) STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -58,11 +58,10 @@ CREATE TABLE stripe.active_entitlements (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
     customer text NOT NULL,
-    feature text GENERATED ALWAYS AS (
-        coalesce(data -> 'feature' ->> 'id', data ->> 'feature')) STORED,
+    feature text GENERATED ALWAYS AS (stripe.id_at(data, 'feature')) STORED,
     lookup_key text GENERATED ALWAYS AS (data ->> 'lookup_key') STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,

@@ -17,20 +17,14 @@
 CREATE TABLE stripe.payment_intents (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    customer text GENERATED ALWAYS AS (
-        coalesce(data -> 'customer' ->> 'id', data ->> 'customer')) STORED,
-    payment_method text GENERATED ALWAYS AS (
-        coalesce(data -> 'payment_method' ->> 'id', data ->> 'payment_method')) STORED,
-    latest_charge text GENERATED ALWAYS AS (
-        coalesce(data -> 'latest_charge' ->> 'id', data ->> 'latest_charge')) STORED,
-    invoice text GENERATED ALWAYS AS (
-        coalesce(data -> 'invoice' ->> 'id', data ->> 'invoice')) STORED,
-    review text GENERATED ALWAYS AS (coalesce(data -> 'review' ->> 'id', data ->> 'review')) STORED,
-    on_behalf_of text GENERATED ALWAYS AS (
-        coalesce(data -> 'on_behalf_of' ->> 'id', data ->> 'on_behalf_of')) STORED,
+    customer text GENERATED ALWAYS AS (stripe.id_at(data, 'customer')) STORED,
+    payment_method text GENERATED ALWAYS AS (stripe.id_at(data, 'payment_method')) STORED,
+    latest_charge text GENERATED ALWAYS AS (stripe.id_at(data, 'latest_charge')) STORED,
+    invoice text GENERATED ALWAYS AS (stripe.id_at(data, 'invoice')) STORED,
+    review text GENERATED ALWAYS AS (stripe.id_at(data, 'review')) STORED,
+    on_behalf_of text GENERATED ALWAYS AS (stripe.id_at(data, 'on_behalf_of')) STORED,
     transfer_data_destination text GENERATED ALWAYS AS (
-        coalesce(data -> 'transfer_data' -> 'destination' ->> 'id',
-                 data -> 'transfer_data' ->> 'destination')) STORED,
+        stripe.id_at(data, 'transfer_data.destination')) STORED,
     amount bigint GENERATED ALWAYS AS ((data ->> 'amount')::bigint) STORED,
     amount_capturable bigint GENERATED ALWAYS AS ((data ->> 'amount_capturable')::bigint) STORED,
     amount_received bigint GENERATED ALWAYS AS ((data ->> 'amount_received')::bigint) STORED,
@@ -40,16 +34,15 @@ CREATE TABLE stripe.payment_intents (
     status text GENERATED ALWAYS AS (data ->> 'status') STORED,
     capture_method text GENERATED ALWAYS AS (data ->> 'capture_method') STORED,
     cancellation_reason text GENERATED ALWAYS AS (data ->> 'cancellation_reason') STORED,
-    canceled_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'canceled_at')::double precision)) STORED,
+    canceled_at timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'canceled_at')) STORED,
     description text GENERATED ALWAYS AS (data ->> 'description') STORED,
     receipt_email text GENERATED ALWAYS AS (data ->> 'receipt_email') STORED,
     setup_future_usage text GENERATED ALWAYS AS (data ->> 'setup_future_usage') STORED,
     transfer_group text GENERATED ALWAYS AS (data ->> 'transfer_group') STORED,
     metadata jsonb GENERATED ALWAYS AS (data -> 'metadata') STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -115,25 +108,19 @@ COMMENT ON COLUMN stripe.payment_intents.account_id IS
 CREATE TABLE stripe.setup_intents (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    customer text GENERATED ALWAYS AS (
-        coalesce(data -> 'customer' ->> 'id', data ->> 'customer')) STORED,
-    payment_method text GENERATED ALWAYS AS (
-        coalesce(data -> 'payment_method' ->> 'id', data ->> 'payment_method')) STORED,
-    mandate text GENERATED ALWAYS AS (
-        coalesce(data -> 'mandate' ->> 'id', data ->> 'mandate')) STORED,
-    single_use_mandate text GENERATED ALWAYS AS (
-        coalesce(data -> 'single_use_mandate' ->> 'id', data ->> 'single_use_mandate')) STORED,
-    on_behalf_of text GENERATED ALWAYS AS (
-        coalesce(data -> 'on_behalf_of' ->> 'id', data ->> 'on_behalf_of')) STORED,
+    customer text GENERATED ALWAYS AS (stripe.id_at(data, 'customer')) STORED,
+    payment_method text GENERATED ALWAYS AS (stripe.id_at(data, 'payment_method')) STORED,
+    mandate text GENERATED ALWAYS AS (stripe.id_at(data, 'mandate')) STORED,
+    single_use_mandate text GENERATED ALWAYS AS (stripe.id_at(data, 'single_use_mandate')) STORED,
+    on_behalf_of text GENERATED ALWAYS AS (stripe.id_at(data, 'on_behalf_of')) STORED,
     status text GENERATED ALWAYS AS (data ->> 'status') STORED,
     usage text GENERATED ALWAYS AS (data ->> 'usage') STORED,
     cancellation_reason text GENERATED ALWAYS AS (data ->> 'cancellation_reason') STORED,
     description text GENERATED ALWAYS AS (data ->> 'description') STORED,
-    metadata jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(data -> 'metadata') = 'object' THEN data -> 'metadata' END) STORED,
+    metadata jsonb GENERATED ALWAYS AS (nullif(data -> 'metadata', 'null')) STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -176,28 +163,19 @@ COMMENT ON COLUMN stripe.setup_intents.account_id IS
 CREATE TABLE stripe.charges (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    customer text GENERATED ALWAYS AS (
-        coalesce(data -> 'customer' ->> 'id', data ->> 'customer')) STORED,
-    payment_intent text GENERATED ALWAYS AS (
-        coalesce(data -> 'payment_intent' ->> 'id', data ->> 'payment_intent')) STORED,
-    payment_method text GENERATED ALWAYS AS (
-        coalesce(data -> 'payment_method' ->> 'id', data ->> 'payment_method')) STORED,
+    customer text GENERATED ALWAYS AS (stripe.id_at(data, 'customer')) STORED,
+    payment_intent text GENERATED ALWAYS AS (stripe.id_at(data, 'payment_intent')) STORED,
+    payment_method text GENERATED ALWAYS AS (stripe.id_at(data, 'payment_method')) STORED,
     balance_transaction text GENERATED ALWAYS AS (
-        coalesce(data -> 'balance_transaction' ->> 'id', data ->> 'balance_transaction')) STORED,
-    invoice text GENERATED ALWAYS AS (
-        coalesce(data -> 'invoice' ->> 'id', data ->> 'invoice')) STORED,
-    review text GENERATED ALWAYS AS (coalesce(data -> 'review' ->> 'id', data ->> 'review')) STORED,
-    application_fee text GENERATED ALWAYS AS (
-        coalesce(data -> 'application_fee' ->> 'id', data ->> 'application_fee')) STORED,
-    source_transfer text GENERATED ALWAYS AS (
-        coalesce(data -> 'source_transfer' ->> 'id', data ->> 'source_transfer')) STORED,
-    transfer text GENERATED ALWAYS AS (
-        coalesce(data -> 'transfer' ->> 'id', data ->> 'transfer')) STORED,
-    on_behalf_of text GENERATED ALWAYS AS (
-        coalesce(data -> 'on_behalf_of' ->> 'id', data ->> 'on_behalf_of')) STORED,
+        stripe.id_at(data, 'balance_transaction')) STORED,
+    invoice text GENERATED ALWAYS AS (stripe.id_at(data, 'invoice')) STORED,
+    review text GENERATED ALWAYS AS (stripe.id_at(data, 'review')) STORED,
+    application_fee text GENERATED ALWAYS AS (stripe.id_at(data, 'application_fee')) STORED,
+    source_transfer text GENERATED ALWAYS AS (stripe.id_at(data, 'source_transfer')) STORED,
+    transfer text GENERATED ALWAYS AS (stripe.id_at(data, 'transfer')) STORED,
+    on_behalf_of text GENERATED ALWAYS AS (stripe.id_at(data, 'on_behalf_of')) STORED,
     transfer_data_destination text GENERATED ALWAYS AS (
-        coalesce(data -> 'transfer_data' -> 'destination' ->> 'id',
-                 data -> 'transfer_data' ->> 'destination')) STORED,
+        stripe.id_at(data, 'transfer_data.destination')) STORED,
     amount bigint GENERATED ALWAYS AS ((data ->> 'amount')::bigint) STORED,
     amount_captured bigint GENERATED ALWAYS AS ((data ->> 'amount_captured')::bigint) STORED,
     amount_refunded bigint GENERATED ALWAYS AS ((data ->> 'amount_refunded')::bigint) STORED,
@@ -211,16 +189,19 @@ CREATE TABLE stripe.charges (
     disputed boolean GENERATED ALWAYS AS ((data ->> 'disputed')::boolean) STORED,
     failure_code text GENERATED ALWAYS AS (data ->> 'failure_code') STORED,
     failure_message text GENERATED ALWAYS AS (data ->> 'failure_message') STORED,
-    outcome_type text GENERATED ALWAYS AS (data -> 'outcome' ->> 'type') STORED,
-    outcome_risk_level text GENERATED ALWAYS AS (data -> 'outcome' ->> 'risk_level') STORED,
+    outcome_type text GENERATED ALWAYS AS (stripe.text_at(data, 'outcome.type')) STORED,
+    outcome_risk_level text GENERATED ALWAYS AS (
+        stripe.text_at(data, 'outcome.risk_level')) STORED,
     payment_method_details_type text GENERATED ALWAYS AS (
-        data -> 'payment_method_details' ->> 'type') STORED,
+        stripe.text_at(data, 'payment_method_details.type')) STORED,
     payment_method_details_card_brand text GENERATED ALWAYS AS (
-        data -> 'payment_method_details' -> 'card' ->> 'brand') STORED,
+        stripe.text_at(data, 'payment_method_details.card.brand')) STORED,
     payment_method_details_card_last4 text GENERATED ALWAYS AS (
-        data -> 'payment_method_details' -> 'card' ->> 'last4') STORED,
-    billing_details_email text GENERATED ALWAYS AS (data -> 'billing_details' ->> 'email') STORED,
-    billing_details_name text GENERATED ALWAYS AS (data -> 'billing_details' ->> 'name') STORED,
+        stripe.text_at(data, 'payment_method_details.card.last4')) STORED,
+    billing_details_email text GENERATED ALWAYS AS (
+        stripe.text_at(data, 'billing_details.email')) STORED,
+    billing_details_name text GENERATED ALWAYS AS (
+        stripe.text_at(data, 'billing_details.name')) STORED,
     description text GENERATED ALWAYS AS (data ->> 'description') STORED,
     receipt_email text GENERATED ALWAYS AS (data ->> 'receipt_email') STORED,
     calculated_statement_descriptor text GENERATED ALWAYS AS (
@@ -228,8 +209,8 @@ CREATE TABLE stripe.charges (
     transfer_group text GENERATED ALWAYS AS (data ->> 'transfer_group') STORED,
     metadata jsonb GENERATED ALWAYS AS (data -> 'metadata') STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -313,21 +294,16 @@ COMMENT ON COLUMN stripe.charges.account_id IS
 CREATE TABLE stripe.refunds (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    charge text GENERATED ALWAYS AS (coalesce(data -> 'charge' ->> 'id', data ->> 'charge')) STORED,
-    payment_intent text GENERATED ALWAYS AS (
-        coalesce(data -> 'payment_intent' ->> 'id', data ->> 'payment_intent')) STORED,
-    customer text GENERATED ALWAYS AS (
-        coalesce(data -> 'customer' ->> 'id', data ->> 'customer')) STORED,
+    charge text GENERATED ALWAYS AS (stripe.id_at(data, 'charge')) STORED,
+    payment_intent text GENERATED ALWAYS AS (stripe.id_at(data, 'payment_intent')) STORED,
+    customer text GENERATED ALWAYS AS (stripe.id_at(data, 'customer')) STORED,
     balance_transaction text GENERATED ALWAYS AS (
-        coalesce(data -> 'balance_transaction' ->> 'id', data ->> 'balance_transaction')) STORED,
+        stripe.id_at(data, 'balance_transaction')) STORED,
     failure_balance_transaction text GENERATED ALWAYS AS (
-        coalesce(data -> 'failure_balance_transaction' ->> 'id',
-                 data ->> 'failure_balance_transaction')) STORED,
-    transfer_reversal text GENERATED ALWAYS AS (
-        coalesce(data -> 'transfer_reversal' ->> 'id', data ->> 'transfer_reversal')) STORED,
+        stripe.id_at(data, 'failure_balance_transaction')) STORED,
+    transfer_reversal text GENERATED ALWAYS AS (stripe.id_at(data, 'transfer_reversal')) STORED,
     source_transfer_reversal text GENERATED ALWAYS AS (
-        coalesce(data -> 'source_transfer_reversal' ->> 'id',
-                 data ->> 'source_transfer_reversal')) STORED,
+        stripe.id_at(data, 'source_transfer_reversal')) STORED,
     amount bigint GENERATED ALWAYS AS ((data ->> 'amount')::bigint) STORED,
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
     status text GENERATED ALWAYS AS (data ->> 'status') STORED,
@@ -335,10 +311,9 @@ CREATE TABLE stripe.refunds (
     failure_reason text GENERATED ALWAYS AS (data ->> 'failure_reason') STORED,
     receipt_number text GENERATED ALWAYS AS (data ->> 'receipt_number') STORED,
     description text GENERATED ALWAYS AS (data ->> 'description') STORED,
-    metadata jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(data -> 'metadata') = 'object' THEN data -> 'metadata' END) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    metadata jsonb GENERATED ALWAYS AS (nullif(data -> 'metadata', 'null')) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -391,9 +366,8 @@ COMMENT ON COLUMN stripe.refunds.account_id IS
 CREATE TABLE stripe.disputes (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    charge text GENERATED ALWAYS AS (coalesce(data -> 'charge' ->> 'id', data ->> 'charge')) STORED,
-    payment_intent text GENERATED ALWAYS AS (
-        coalesce(data -> 'payment_intent' ->> 'id', data ->> 'payment_intent')) STORED,
+    charge text GENERATED ALWAYS AS (stripe.id_at(data, 'charge')) STORED,
+    payment_intent text GENERATED ALWAYS AS (stripe.id_at(data, 'payment_intent')) STORED,
     amount bigint GENERATED ALWAYS AS ((data ->> 'amount')::bigint) STORED,
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
     status text GENERATED ALWAYS AS (data ->> 'status') STORED,
@@ -401,19 +375,19 @@ CREATE TABLE stripe.disputes (
     is_charge_refundable boolean GENERATED ALWAYS AS (
         (data ->> 'is_charge_refundable')::boolean) STORED,
     evidence_details_due_by timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data -> 'evidence_details' ->> 'due_by')::double precision)) STORED,
+        stripe.time_at(data, 'evidence_details.due_by')) STORED,
     evidence_details_has_evidence boolean GENERATED ALWAYS AS (
-        (data -> 'evidence_details' ->> 'has_evidence')::boolean) STORED,
+        stripe.text_at(data, 'evidence_details.has_evidence')::boolean) STORED,
     evidence_details_past_due boolean GENERATED ALWAYS AS (
-        (data -> 'evidence_details' ->> 'past_due')::boolean) STORED,
+        stripe.text_at(data, 'evidence_details.past_due')::boolean) STORED,
     evidence_details_submission_count integer GENERATED ALWAYS AS (
-        (data -> 'evidence_details' ->> 'submission_count')::integer) STORED,
+        stripe.text_at(data, 'evidence_details.submission_count')::integer) STORED,
     payment_method_details_type text GENERATED ALWAYS AS (
-        data -> 'payment_method_details' ->> 'type') STORED,
+        stripe.text_at(data, 'payment_method_details.type')) STORED,
     metadata jsonb GENERATED ALWAYS AS (data -> 'metadata') STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -453,9 +427,8 @@ COMMENT ON COLUMN stripe.disputes.account_id IS
 CREATE TABLE stripe.reviews (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    charge text GENERATED ALWAYS AS (coalesce(data -> 'charge' ->> 'id', data ->> 'charge')) STORED,
-    payment_intent text GENERATED ALWAYS AS (
-        coalesce(data -> 'payment_intent' ->> 'id', data ->> 'payment_intent')) STORED,
+    charge text GENERATED ALWAYS AS (stripe.id_at(data, 'charge')) STORED,
+    payment_intent text GENERATED ALWAYS AS (stripe.id_at(data, 'payment_intent')) STORED,
     open boolean GENERATED ALWAYS AS ((data ->> 'open')::boolean) STORED,
     reason text GENERATED ALWAYS AS (data ->> 'reason') STORED,
     opened_reason text GENERATED ALWAYS AS (data ->> 'opened_reason') STORED,
@@ -463,8 +436,8 @@ CREATE TABLE stripe.reviews (
     billing_zip text GENERATED ALWAYS AS (data ->> 'billing_zip') STORED,
     ip_address text GENERATED ALWAYS AS (data ->> 'ip_address') STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -496,14 +469,13 @@ COMMENT ON COLUMN stripe.reviews.account_id IS
 CREATE TABLE stripe.early_fraud_warnings (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    charge text GENERATED ALWAYS AS (coalesce(data -> 'charge' ->> 'id', data ->> 'charge')) STORED,
-    payment_intent text GENERATED ALWAYS AS (
-        coalesce(data -> 'payment_intent' ->> 'id', data ->> 'payment_intent')) STORED,
+    charge text GENERATED ALWAYS AS (stripe.id_at(data, 'charge')) STORED,
+    payment_intent text GENERATED ALWAYS AS (stripe.id_at(data, 'payment_intent')) STORED,
     actionable boolean GENERATED ALWAYS AS ((data ->> 'actionable')::boolean) STORED,
     fraud_type text GENERATED ALWAYS AS (data ->> 'fraud_type') STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -537,17 +509,13 @@ COMMENT ON COLUMN stripe.early_fraud_warnings.account_id IS
 CREATE TABLE stripe.payouts (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    destination text GENERATED ALWAYS AS (
-        coalesce(data -> 'destination' ->> 'id', data ->> 'destination')) STORED,
+    destination text GENERATED ALWAYS AS (stripe.id_at(data, 'destination')) STORED,
     balance_transaction text GENERATED ALWAYS AS (
-        coalesce(data -> 'balance_transaction' ->> 'id', data ->> 'balance_transaction')) STORED,
+        stripe.id_at(data, 'balance_transaction')) STORED,
     failure_balance_transaction text GENERATED ALWAYS AS (
-        coalesce(data -> 'failure_balance_transaction' ->> 'id',
-                 data ->> 'failure_balance_transaction')) STORED,
-    original_payout text GENERATED ALWAYS AS (
-        coalesce(data -> 'original_payout' ->> 'id', data ->> 'original_payout')) STORED,
-    reversed_by text GENERATED ALWAYS AS (
-        coalesce(data -> 'reversed_by' ->> 'id', data ->> 'reversed_by')) STORED,
+        stripe.id_at(data, 'failure_balance_transaction')) STORED,
+    original_payout text GENERATED ALWAYS AS (stripe.id_at(data, 'original_payout')) STORED,
+    reversed_by text GENERATED ALWAYS AS (stripe.id_at(data, 'reversed_by')) STORED,
     amount bigint GENERATED ALWAYS AS ((data ->> 'amount')::bigint) STORED,
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
     status text GENERATED ALWAYS AS (data ->> 'status') STORED,
@@ -555,18 +523,16 @@ CREATE TABLE stripe.payouts (
     method text GENERATED ALWAYS AS (data ->> 'method') STORED,
     source_type text GENERATED ALWAYS AS (data ->> 'source_type') STORED,
     automatic boolean GENERATED ALWAYS AS ((data ->> 'automatic')::boolean) STORED,
-    arrival_date timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'arrival_date')::double precision)) STORED,
+    arrival_date timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'arrival_date')) STORED,
     failure_code text GENERATED ALWAYS AS (data ->> 'failure_code') STORED,
     failure_message text GENERATED ALWAYS AS (data ->> 'failure_message') STORED,
     description text GENERATED ALWAYS AS (data ->> 'description') STORED,
     statement_descriptor text GENERATED ALWAYS AS (data ->> 'statement_descriptor') STORED,
     reconciliation_status text GENERATED ALWAYS AS (data ->> 'reconciliation_status') STORED,
-    metadata jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(data -> 'metadata') = 'object' THEN data -> 'metadata' END) STORED,
+    metadata jsonb GENERATED ALWAYS AS (nullif(data -> 'metadata', 'null')) STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -620,7 +586,7 @@ COMMENT ON COLUMN stripe.payouts.account_id IS
 CREATE TABLE stripe.balance_transactions (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    source text GENERATED ALWAYS AS (coalesce(data -> 'source' ->> 'id', data ->> 'source')) STORED,
+    source text GENERATED ALWAYS AS (stripe.id_at(data, 'source')) STORED,
     amount bigint GENERATED ALWAYS AS ((data ->> 'amount')::bigint) STORED,
     fee bigint GENERATED ALWAYS AS ((data ->> 'fee')::bigint) STORED,
     net bigint GENERATED ALWAYS AS ((data ->> 'net')::bigint) STORED,
@@ -629,12 +595,11 @@ CREATE TABLE stripe.balance_transactions (
     type text GENERATED ALWAYS AS (data ->> 'type') STORED,
     reporting_category text GENERATED ALWAYS AS (data ->> 'reporting_category') STORED,
     status text GENERATED ALWAYS AS (data ->> 'status') STORED,
-    available_on timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data ->> 'available_on')::double precision)) STORED,
+    available_on timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'available_on')) STORED,
     description text GENERATED ALWAYS AS (data ->> 'description') STORED,
     balance_type text GENERATED ALWAYS AS (data ->> 'balance_type') STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -681,23 +646,26 @@ CREATE TABLE stripe.payment_methods (
     data jsonb NOT NULL,
     customer text,
     type text GENERATED ALWAYS AS (data ->> 'type') STORED,
-    billing_details_email text GENERATED ALWAYS AS (data -> 'billing_details' ->> 'email') STORED,
-    billing_details_name text GENERATED ALWAYS AS (data -> 'billing_details' ->> 'name') STORED,
+    billing_details_email text GENERATED ALWAYS AS (
+        stripe.text_at(data, 'billing_details.email')) STORED,
+    billing_details_name text GENERATED ALWAYS AS (
+        stripe.text_at(data, 'billing_details.name')) STORED,
     billing_details_address_country text GENERATED ALWAYS AS (
-        data -> 'billing_details' -> 'address' ->> 'country') STORED,
-    card_brand text GENERATED ALWAYS AS (data -> 'card' ->> 'brand') STORED,
-    card_last4 text GENERATED ALWAYS AS (data -> 'card' ->> 'last4') STORED,
-    card_exp_month integer GENERATED ALWAYS AS ((data -> 'card' ->> 'exp_month')::integer) STORED,
-    card_exp_year integer GENERATED ALWAYS AS ((data -> 'card' ->> 'exp_year')::integer) STORED,
-    card_fingerprint text GENERATED ALWAYS AS (data -> 'card' ->> 'fingerprint') STORED,
-    card_funding text GENERATED ALWAYS AS (data -> 'card' ->> 'funding') STORED,
-    card_country text GENERATED ALWAYS AS (data -> 'card' ->> 'country') STORED,
+        stripe.text_at(data, 'billing_details.address.country')) STORED,
+    card_brand text GENERATED ALWAYS AS (stripe.text_at(data, 'card.brand')) STORED,
+    card_last4 text GENERATED ALWAYS AS (stripe.text_at(data, 'card.last4')) STORED,
+    card_exp_month integer GENERATED ALWAYS AS (
+        stripe.text_at(data, 'card.exp_month')::integer) STORED,
+    card_exp_year integer GENERATED ALWAYS AS (
+        stripe.text_at(data, 'card.exp_year')::integer) STORED,
+    card_fingerprint text GENERATED ALWAYS AS (stripe.text_at(data, 'card.fingerprint')) STORED,
+    card_funding text GENERATED ALWAYS AS (stripe.text_at(data, 'card.funding')) STORED,
+    card_country text GENERATED ALWAYS AS (stripe.text_at(data, 'card.country')) STORED,
     allow_redisplay text GENERATED ALWAYS AS (data ->> 'allow_redisplay') STORED,
-    metadata jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(data -> 'metadata') = 'object' THEN data -> 'metadata' END) STORED,
+    metadata jsonb GENERATED ALWAYS AS (nullif(data -> 'metadata', 'null')) STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -753,11 +721,10 @@ CREATE TABLE stripe.customer_sources (
     currency text GENERATED ALWAYS AS (data ->> 'currency') STORED,
     bank_name text GENERATED ALWAYS AS (data ->> 'bank_name') STORED,
     usage text GENERATED ALWAYS AS (data ->> 'usage') STORED,
-    metadata jsonb GENERATED ALWAYS AS (
-        CASE WHEN jsonb_typeof(data -> 'metadata') = 'object' THEN data -> 'metadata' END) STORED,
+    metadata jsonb GENERATED ALWAYS AS (nullif(data -> 'metadata', 'null')) STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    created timestamptz GENERATED ALWAYS AS (to_timestamp((data ->> 'created')::double precision)) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    created timestamptz GENERATED ALWAYS AS (stripe.time_at(data, 'created')) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,
@@ -800,23 +767,22 @@ COMMENT ON COLUMN stripe.customer_sources.account_id IS
 CREATE TABLE stripe.mandates (
     id text PRIMARY KEY,
     data jsonb NOT NULL,
-    payment_method text GENERATED ALWAYS AS (
-        coalesce(data -> 'payment_method' ->> 'id', data ->> 'payment_method')) STORED,
-    on_behalf_of text GENERATED ALWAYS AS (
-        coalesce(data -> 'on_behalf_of' ->> 'id', data ->> 'on_behalf_of')) STORED,
+    payment_method text GENERATED ALWAYS AS (stripe.id_at(data, 'payment_method')) STORED,
+    on_behalf_of text GENERATED ALWAYS AS (stripe.id_at(data, 'on_behalf_of')) STORED,
     status text GENERATED ALWAYS AS (data ->> 'status') STORED,
     type text GENERATED ALWAYS AS (data ->> 'type') STORED,
     payment_method_details_type text GENERATED ALWAYS AS (
-        data -> 'payment_method_details' ->> 'type') STORED,
+        stripe.text_at(data, 'payment_method_details.type')) STORED,
     customer_acceptance_type text GENERATED ALWAYS AS (
-        data -> 'customer_acceptance' ->> 'type') STORED,
+        stripe.text_at(data, 'customer_acceptance.type')) STORED,
     customer_acceptance_accepted_at timestamptz GENERATED ALWAYS AS (
-        to_timestamp((data -> 'customer_acceptance' ->> 'accepted_at')::double precision)) STORED,
+        stripe.time_at(data, 'customer_acceptance.accepted_at')) STORED,
     single_use_amount bigint GENERATED ALWAYS AS (
-        (data -> 'single_use' ->> 'amount')::bigint) STORED,
-    single_use_currency text GENERATED ALWAYS AS (data -> 'single_use' ->> 'currency') STORED,
+        stripe.text_at(data, 'single_use.amount')::bigint) STORED,
+    single_use_currency text GENERATED ALWAYS AS (
+        stripe.text_at(data, 'single_use.currency')) STORED,
     livemode boolean GENERATED ALWAYS AS ((data ->> 'livemode')::boolean) STORED,
-    deleted boolean GENERATED ALWAYS AS (coalesce((data ->> 'deleted')::boolean, false)) STORED,
+    deleted boolean GENERATED ALWAYS AS (data @> '{"deleted": true}') STORED,
     account_id text,
     synced_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     synced_from text NOT NULL,

@@ -55,7 +55,7 @@ def functions(conn):
     return out
 
 
-SAMPLE = {"text": "x", "bigint": 1, "integer": 1, "text[]": ["x"], "regrole": ANON, "json": {},
+SAMPLE = {"text": "x", "bigint": 1, "integer": 1, "text[]": ["x"], "regrole": ANON, "json": {}, "jsonb": {},
           "timestamp with time zone": "2024-01-01T00:00:00Z"}
 ARGS = {"set_api_key": {"key": "sk_test_attackerkey123"}, "add_webhook_secret": {"secret": "whsec_attacker"},
         "remove_webhook_secret": {"secret": WEBHOOK_SECRET}, "sync": {"object_type": "customer"},
@@ -173,6 +173,7 @@ def test_reader(db, owner, login_roles):
             else:
                 r.execute(f"SELECT * FROM stripe.{rel}").fetchall()
         assert r.execute("SELECT count(*) > 0 FROM stripe.object_types").fetchone()[0] is True
+        assert r.execute("SELECT stripe.text_at('{\"a\": {\"b\": 1}}', 'a.b')").fetchone()[0] == "1"
         for sql in ["SELECT stripe.webhook('{}')", "SELECT stripe.sync('customer')", "SELECT * FROM stripe.config()",
                     "SELECT stripe.set_api_key('sk_test_attackerkey123')", "SELECT stripe.ingest_webhook('{}', 'x')",
                     "SELECT stripe.grant_reader_access('e2e_pgrst_nobody')",
@@ -180,7 +181,9 @@ def test_reader(db, owner, login_roles):
             e = sql_error(r, sql)
             assert e.sqlstate == "42501", (sql, error_text(e))
     functions_granted = {o for o, kind, _ in access(owner, READER) if kind == "function"}
-    assert functions_granted == {"stripe._catalog()", "stripe._row_count(text)"}  # what object_types calls
+    # what object_types calls, and the functions typed columns are made with
+    assert functions_granted == {"stripe._catalog()", "stripe._row_count(text)", "stripe.text_at(jsonb,text)",
+                                 "stripe.id_at(jsonb,text)", "stripe.time_at(jsonb,text)"}
 
 
 def test_admin(db, owner, login_roles):
