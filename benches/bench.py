@@ -343,6 +343,9 @@ def report(path):
     print("|---|--:|--:|--:|--:|--:|")
     row("webhook ingest, 1 client, events/s", "ingest_c1")
     row("webhook ingest, 4 clients, events/s", "ingest_c4")
+    row("webhook ingest, queued (`stripe.ingest_mode = queue`, until the worker has applied all), "
+        "1 client, events/s", "ingest_q1")
+    row("webhook ingest, queued, 4 clients, events/s", "ingest_q4")
     row("batch ingest (ours: `stripe.sync_events()`; peer: its webhook path, 4 clients), events/s",
         "batch")
     row("backfill, 1st pass (inserts), objects/s", "backfill_insert")

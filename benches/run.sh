@@ -19,6 +19,8 @@
 #        ours:  SELECT stripe.ingest_webhook($1, $2), one connection per client, prepared
 #        peer:  StripeSync.webhook.processWebhook(payload, sig), one process, 4 in flight
 #        floor: the same event row and object row upserted as jsonb, one statement, prepared
+#        and ours queued (stripe.ingest_mode = queue): the same calls, timed until the
+#        background worker has applied every event (compared with the same peer and floor runs)
 #   2. batch ingest: ours: SELECT stripe.sync_events() pulling N events of the same mix from
 #      the local /v1/events; the peer has no batch path, so its figure is its 4-client webhook rate;
 #      floor: the event pages upserted page by page in plain SQL
@@ -108,7 +110,8 @@ trap 'exit 143' TERM
 # and a long checkpoint_timeout keep background work out of random runs; we CHECKPOINT before
 # each measurement instead.
 bash "$REPO/scripts/pgcluster.sh" start "$PGDIR" "$PORT" "autovacuum = off" "max_wal_size = 8GB" \
-    "checkpoint_timeout = 1h" "max_connections = 200" "shared_preload_libraries = 'djstripe_pg'"
+    "checkpoint_timeout = 1h" "max_connections = 200" "shared_preload_libraries = 'djstripe_pg'" \
+    "stripe.worker_databases = 'postgres'"
 SO_STAMP_LOADED=$(so_stamp)
 log "postgres on 127.0.0.1:$PORT ($PGDIR); N=$N M=$M RUNS=$RUNS"
 
@@ -211,10 +214,14 @@ ingest() {  # SYSTEM CLIENTS EVENTS_FILE
     local sys=$1 c=$2 out mem=$WORK/mem.ingest.$1.$2.$run
     reset_all
     out=$(driver ingest "$sys" "$([ "$sys" = peer ] && echo "$PEER_DB" || echo "$OURS_DB")" "$3" "$c" "$SECRET" "$mem")
-    record "ingest_c$c.$sys" "$(json "$N / d['seconds']" <<<"$out")"
+    if [ "$sys" = queue ]; then
+        record "ingest_q$c.ours" "$(json "$N / d['seconds']" <<<"$out")"
+    else
+        record "ingest_c$c.$sys" "$(json "$N / d['seconds']" <<<"$out")"
+    fi
     local got
     case $sys in
-        ours) got=$(q -c "SELECT count(*) FROM stripe.events WHERE status = 'applied'")
+        ours|queue) got=$(q -c "SELECT count(*) FROM stripe.events WHERE status = 'applied'")
               # nested lists land in their own tables: 3 lines per invoice, 2 items per subscription
               local nested
               nested=$(q -c "SELECT (SELECT count(*) FROM stripe.invoice_lines) = 3 * (SELECT count(*) FROM stripe.invoices)
@@ -226,7 +233,7 @@ ingest() {  # SYSTEM CLIENTS EVENTS_FILE
                          + (SELECT count(*) FROM stripe.payment_intents)") ;;
     esac
     [ "$got" = "$N" ] || { log "$sys: expected $N events' objects written, got $got"; exit 1; }
-    if [ "$c" = 4 ]; then waitmem "$mem" ingest "$sys"; fi
+    if [ "$c" = 4 ] && [ "$sys" != queue ]; then waitmem "$mem" ingest "$sys"; fi
 }
 
 # -- 2. batch ingest ---------------------------------------------------------------------------
@@ -309,6 +316,7 @@ for run in $(seq "$RUNS"); do
         # Fresh events each time, signed just now: within both systems' 300 s tolerance.
         python3 "$BENCH/bench.py" events "$N" "$SECRET" "$FIXTURES" "$WORK/events"
         for sys in $order; do ingest "$sys" "$c" "$WORK/events"; done
+        ingest queue "$c" "$WORK/events"
     done
     for sys in $order; do batch "$sys"; done
     for sys in $order; do backfill "$sys"; done
@@ -317,7 +325,13 @@ for run in $(seq "$RUNS"); do
     record server_objects "$objs"
     # the peer's batch figure is its 4-client webhook rate of the same run
     record batch.peer "$(awk '$1 == "ingest_c4.peer" { v = $2 } END { print v }' "$RESULTS")"
-    for k in ingest_c1 ingest_c4 batch backfill_insert backfill_update ingest_anon_mb ingest_hwm_mb \
+    # queued ingest is compared with the same run's peer and floor at the same concurrency
+    for c in 1 4; do
+        for sys in peer floor; do
+            record "ingest_q$c.$sys" "$(awk -v k="ingest_c$c.$sys" '$1 == k { v = $2 } END { print v }' "$RESULTS")"
+        done
+    done
+    for k in ingest_c1 ingest_c4 ingest_q1 ingest_q4 batch backfill_insert backfill_update ingest_anon_mb ingest_hwm_mb \
              backfill_anon_mb backfill_hwm_mb $(awk '{ printf "bf_type_%s ", $1 }' "$WORK/counts"); do
         ratio "$k" ours peer
         ratio "$k" ours floor

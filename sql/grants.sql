@@ -15,6 +15,7 @@ REVOKE EXECUTE ON FUNCTION stripe.ingest_webhook(text, text) FROM PUBLIC;
 
 -- Event processing and background syncs: the owner's (or whom the owner grants).
 REVOKE EXECUTE ON FUNCTION stripe._apply_event(text), stripe._process_event(text), stripe._next_event(),
+    stripe._drain_events(integer), stripe._apply_events(text[]),
     stripe._work_once(), stripe._run_job(bigint), stripe._sync_job_step(bigint), stripe._wake_worker(),
     stripe._require_worker(text), stripe.process_pending(integer), stripe.reprocess_events(text[]),
     stripe.reprocess_failed(), stripe.sync_async(text, timestamptz), stripe.sync_all_async(timestamptz),

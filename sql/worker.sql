@@ -40,6 +40,40 @@ AS $$
        FOR UPDATE SKIP LOCKED
 $$;
 
+-- Applies up to max_events pending events, oldest first, set-based: one statement per object
+-- type (stripe._apply_events), each event getting the status it would get applied alone. What
+-- the batch leaves pending (types stripe.revalidate names, rows that are not events) goes one by
+-- one after it, and so does the whole chunk when the batch fails, so each failure is recorded on
+-- its own event. Events another session holds (a delivery, another drain) are skipped. Returns
+-- how many events it took.
+CREATE FUNCTION stripe._drain_events(max_events integer) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ids text[];
+    ev text;
+BEGIN
+    ids := ARRAY(SELECT id FROM stripe.events WHERE status = 'pending'
+                  ORDER BY created, id LIMIT max_events FOR UPDATE SKIP LOCKED);
+    IF cardinality(ids) = 0 THEN
+        RETURN 0;
+    END IF;
+    BEGIN
+        PERFORM stripe._apply_events(ids);
+    EXCEPTION WHEN query_canceled THEN
+        RAISE;
+    WHEN OTHERS THEN
+        RAISE LOG 'djstripe_pg: applying % events together failed (%), applying them one by one',
+            cardinality(ids), SQLERRM;
+    END;
+    FOR ev IN SELECT id FROM stripe.events WHERE id = ANY (ids) AND status = 'pending'
+               ORDER BY created, id LOOP
+        PERFORM stripe._process_event(ev);
+    END LOOP;
+    RETURN cardinality(ids);
+END
+$$;
+
 -- Runs one sync job page. A failing page (the client already retried its request) is tried
 -- again later with backoff (1 s, 2 s, 4 s … capped at 5 min) until stripe.job_max_attempts
 -- before the job fails; a type Stripe will not list for this account (0A000) fails at once.
@@ -65,15 +99,20 @@ BEGIN
 END
 $$;
 
--- One unit of background work: the oldest due event, else the next page of the oldest open
+-- One unit of background work: the oldest pending events (stripe.event_batch_size of them,
+-- together), else one failed event whose retry is due, else the next page of the oldest open
 -- sync job. Returns whether there was anything to do.
 CREATE FUNCTION stripe._work_once() RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    ev text := stripe._next_event();
+    ev text;
     job bigint;
 BEGIN
+    IF stripe._drain_events(current_setting('stripe.event_batch_size')::integer) > 0 THEN
+        RETURN true;
+    END IF;
+    ev := stripe._next_event();
     IF ev IS NOT NULL THEN
         PERFORM stripe._process_event(ev);
         RETURN true;
@@ -99,17 +138,25 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     n bigint := 0;
+    took bigint;
     ev text;
+    batch integer;
 BEGIN
     PERFORM stripe.version();  -- loads the library, so the stripe.* settings exist
-    -- The due events are read once, in order; re-querying the queue after each event would
-    -- walk past every row this transaction already processed (quadratic in one transaction).
-    -- An event the worker takes meanwhile is locked by each apply, so it is applied once and
-    -- reported as a duplicate here.
+    batch := current_setting('stripe.event_batch_size')::integer;
+    -- Pending events in chunks, as the worker takes them; an event the worker holds meanwhile
+    -- is skipped here and applied there.
+    LOOP
+        took := stripe._drain_events(least(batch, coalesce(max_events - n, batch))::integer);
+        EXIT WHEN took = 0;
+        n := n + took;
+    END LOOP;
+    -- Then failed events whose retry is due, read once, in order: re-querying the queue after
+    -- each event would walk past every row this transaction already processed.
     FOR ev IN SELECT id FROM stripe.events
-               WHERE status = 'pending' OR (status = 'failed' AND next_attempt_at <= clock_timestamp())
+               WHERE status = 'failed' AND next_attempt_at <= clock_timestamp()
                ORDER BY created, id
-               LIMIT max_events
+               LIMIT CASE WHEN max_events IS NOT NULL THEN greatest(max_events - n, 0) END
     LOOP
         PERFORM stripe._process_event(ev);
         n := n + 1;

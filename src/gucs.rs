@@ -31,6 +31,7 @@ pub static EVENT_MAX_ATTEMPTS: GucSetting<i32> = GucSetting::<i32>::new(8);
 pub static WORKER_DATABASES: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c""));
 pub static WORKER_IDLE: GucSetting<i32> = GucSetting::<i32>::new(10);
+pub static EVENT_BATCH_SIZE: GucSetting<i32> = GucSetting::<i32>::new(500);
 pub static JOB_MAX_ATTEMPTS: GucSetting<i32> = GucSetting::<i32>::new(8);
 pub static WEBHOOK_MAX_BYTES: GucSetting<i32> = GucSetting::<i32>::new(1_048_576);
 
@@ -136,6 +137,16 @@ pub fn init() {
         3_600,
         GucContext::Sighup,
         GucFlags::UNIT_S,
+    );
+    GucRegistry::define_int_guc(
+        c"stripe.event_batch_size",
+        c"Pending events the worker, process_pending and sync_events apply together.",
+        c"One transaction and one statement per object type for up to this many events, oldest first.",
+        &EVENT_BATCH_SIZE,
+        1,
+        10_000,
+        GucContext::Suset,
+        GucFlags::default(),
     );
     GucRegistry::define_int_guc(
         c"stripe.webhook_max_bytes",

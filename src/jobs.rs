@@ -152,72 +152,76 @@ fn sync_events() -> i64 {
         recorded += n;
         notice!("stripe.sync_events(): page {pages}, {recorded} new events recorded");
     }
-    // Apply what is pending oldest first (the API pages newest first), a chunk per statement
-    // per type; a keyset cursor on (created, id) never revisits a chunk. Whatever the batch
-    // leaves pending (types to revalidate, unparseable payloads) goes one by one after it.
-    let mut batched = 0;
-    let mut after = (f64::NEG_INFINITY, String::new());
+    // Apply what is pending oldest first (the API pages newest first), stripe.event_batch_size
+    // events per statement per type, then whatever is due for a retry.
+    let mut processed = 0;
     loop {
-        let chunk = pending_chunk(&after);
-        let Some(last) = chunk.last() else {
-            break;
-        };
-        after = (last.created, last.id.clone());
-        batched += apply_chunk(&client, chunk);
-    }
-    let processed = batched
-        + spi(
+        let n = spi(
             "processing pending events",
-            Spi::get_one::<i64>("SELECT stripe.process_pending()"),
+            Spi::get_one_with_args::<i64>(
+                "SELECT stripe._drain_events($1)",
+                &[crate::gucs::EVENT_BATCH_SIZE.get().into()],
+            ),
         )
         .unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        processed += n;
+    }
+    processed += spi(
+        "processing pending events",
+        Spi::get_one::<i64>("SELECT stripe.process_pending()"),
+    )
+    .unwrap_or(0);
     notice!("stripe.sync_events(): {recorded} new events, {processed} processed");
     recorded
 }
 
-/// A pending event as the catch-up routes it: its generated columns, not its payload.
+/// A pending event as the batch routes it: its generated columns, not its payload.
 struct Pending {
     id: String,
     event_type: Option<String>,
     object_type: Option<String>,
-    created: f64,
 }
 
-/// The next 500 pending events after `after` (created, id), oldest first.
-fn pending_chunk(after: &(f64, String)) -> Vec<Pending> {
-    spi(
+/// Applies the pending events among `ids` set-based (`stripe._drain_events` locks and passes
+/// them). Returns the events processed; the ones it leaves pending go one by one after it.
+#[pg_extern(name = "_apply_events", security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn apply_events(ids: Vec<String>) -> i64 {
+    let chunk = spi(
         "reading pending events",
         Spi::connect(|c| {
             let rows = c.select(
-                "SELECT id, type, object_type, extract(epoch FROM created)::float8 \
-                 FROM stripe.events WHERE status = 'pending' \
-                 AND (created, id) > (to_timestamp($1), $2) ORDER BY created, id LIMIT 500",
+                "SELECT id, type, object_type FROM stripe.events \
+                 WHERE id = ANY ($1) AND status = 'pending'",
                 None,
-                &[after.0.into(), after.1.as_str().into()],
+                &[ids.into()],
             )?;
             rows.map(|r| {
                 Ok(Pending {
                     id: r.get::<String>(1)?.unwrap_or_default(),
                     event_type: r.get::<String>(2)?,
                     object_type: r.get::<String>(3)?,
-                    created: r.get::<f64>(4)?.unwrap_or(f64::NEG_INFINITY),
                 })
             })
             .collect::<pgrx::spi::Result<Vec<_>>>()
         }),
-    )
+    );
+    apply_chunk(&api_key::client(), chunk)
 }
 
 /// Applies a chunk of recorded events set-based: one statement per object type (see
 /// `sql_gen::apply_events_batch`), reading the payloads where they are stored. Types
 /// `stripe.revalidate` names, and rows that are not events, stay pending for
-/// `process_pending`, which takes them one by one. Returns the events processed.
+/// `stripe._drain_events`, which takes them one by one. Returns the events processed.
 fn apply_chunk(client: &crate::client::Client, chunk: Vec<Pending>) -> i64 {
     let mut by_type: std::collections::BTreeMap<&'static str, Vec<String>> = Default::default();
     let mut ignored = Vec::new();
     for ev in chunk {
         let (Some(event_type), Some(object_type)) = (&ev.event_type, &ev.object_type) else {
-            continue; // not an event: process_pending records why
+            continue; // not an event: applied alone, its failure says why
         };
         match crate::catalog::route_event(event_type, object_type) {
             Some(t) if crate::processing::revalidates(t) => {}

@@ -91,6 +91,7 @@ pgrx::extension_sql_file!(
     requires = [
         "views",
         jobs::sync_job_step,
+        jobs::apply_events,
         processing::apply_recorded,
         wake::wake_worker
     ]

@@ -1,6 +1,7 @@
 //! The background worker: one per database in `stripe.worker_databases`, registered at server
-//! start (djstripe_pg in `shared_preload_libraries`). Each loop step is one small transaction
-//! running `stripe._work_once()` (sql/worker.sql): one event, or one page of a sync job.
+//! start (djstripe_pg in `shared_preload_libraries`). Each loop step is one transaction running
+//! `stripe._work_once()` (sql/worker.sql): a chunk of pending events applied together, one
+//! event due for a retry, or one page of a sync job.
 //! Postgres restarts a crashed worker after 5 s; work in flight was never committed, so
 //! nothing is lost or applied twice.
 

@@ -3,9 +3,12 @@
 //
 //   node driver.cjs migrate  DB_URL SPEC                 peer: its migrations (OpenAPI spec from a file)
 //   node driver.cjs ingest   SYSTEM DB_URL EVENTS C SECRET MEMFILE
-//                                                        SYSTEM: ours | peer | floor. Sends every
-//                                                        event of EVENTS (see openEvents) once,
-//                                                        C at a time; prints JSON {seconds, n}
+//                                                        SYSTEM: ours | queue | peer | floor.
+//                                                        Sends every event of EVENTS (see
+//                                                        openEvents) once, C at a time; prints
+//                                                        JSON {seconds, n}. queue: ours with
+//                                                        stripe.ingest_mode = queue, timed until
+//                                                        the worker has applied every event
 //   node driver.cjs backfill DB_URL API_BASE PASSES MEMFILE
 //                                                        peer: fullSync of the benchmark's 7 types
 //                                                        from the instant API, PASSES times; prints
@@ -114,7 +117,8 @@ const commands = {
     } else {
       // One connection per client, one statement per event (what a PostgREST RPC call or an
       // app's `SELECT stripe.ingest_webhook($1, $2)` does), prepared once per connection.
-      const text = system === 'ours'
+      const ours = system === 'ours' || system === 'queue';
+      const text = ours
         ? 'SELECT stripe.ingest_webhook($1, $2)'
         // The floor: the same two rows (event, object) upserted as jsonb, nothing verified.
         : `WITH e AS (SELECT $1::jsonb AS j, $2::text AS sig),
@@ -126,15 +130,23 @@ const commands = {
         const c = new pg.Client({ connectionString: dbUrl, application_name: `bench-${system}` });
         await c.connect();
         // Load the library in each backend first, as a long-lived connection would have.
-        if (system === 'ours') await c.query('SELECT stripe.version()');
+        if (ours) await c.query('SELECT stripe.version()');
+        if (system === 'queue') await c.query('SET stripe.ingest_mode = queue');
         return c;
       }));
       const pids = await Promise.all(conns.map(async (c) => (await c.query('SELECT pg_backend_pid() AS p')).rows[0].p));
       await startSampler(memfile, pids);
-      seconds = await drive(events.length, clients, (i, w) => {
+      const t0 = process.hrtime.bigint();
+      await drive(events.length, clients, (i, w) => {
         const e = events.get(i);
         return conns[w].query({ name: 'ingest', text, values: [e.payload, e.sig] });
       });
+      // Queued: an event counts once the background worker has applied it.
+      const pending = "SELECT count(*)::int AS n FROM stripe.events WHERE status = 'pending'";
+      while (system === 'queue' && (await conns[0].query(pending)).rows[0].n > 0) {
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       await Promise.all(conns.map((c) => c.end()));
     }
     print({ seconds, n: events.length, maxrss_kb: process.resourceUsage().maxRSS });

@@ -128,13 +128,15 @@ def test_process_pending_oldest_first_and_bounded(hooks):
     assert hooks.execute("SELECT stripe.process_pending(5)").fetchone()[0] == 5
     done = {r[0] for r in hooks.execute("SELECT id FROM stripe.events WHERE status <> 'pending'")}
     assert done == {e["id"] for e in events[:5]}
+    first_done = hooks.execute("SELECT max(processed_at) FROM stripe.events WHERE status <> 'pending'").fetchone()[0]
     assert hooks.execute("SELECT stripe.process_pending()").fetchone()[0] == 19
-    order = [r[0] for r in hooks.execute("SELECT id FROM stripe.events ORDER BY processed_at, id")]
-    assert order == [e["id"] for e in events]
-    # Oldest first means no event was stale, and each customer shows its newest event.
+    # The rest went in one batch after the first five: together, but as if one by one, oldest
+    # first, so no event was stale and each customer shows its newest event.
     assert set(statuses(hooks).values()) == {"applied"}
     newest = newest_event_per_object(events)
     assert dict(hooks.execute("SELECT id, synced_from FROM stripe.customers").fetchall()) == newest
+    assert hooks.execute("SELECT count(*) FROM stripe.events WHERE processed_at <= %s",
+                         (first_done,)).fetchone()[0] == 5
 
 
 def test_process_pending_as_the_first_call_of_a_session(db, hooks):
@@ -189,6 +191,53 @@ def test_apply_mode_delivery_of_the_event_the_worker_holds(db, hooks):
                        {"worker": "duplicate", "delivery": "applied"}), (outcome, row)
     assert row == ("applied", 0, None)
     assert customer(hooks, cus["id"])[2] == "evt_e2e_held"
+
+
+def test_apply_mode_delivery_of_an_event_in_the_chunk_being_drained(db, hooks):
+    """The worker takes pending events in chunks (stripe._drain_events locks up to 500, FOR UPDATE
+    SKIP LOCKED, and applies them together). A delivery of one of them meanwhile waits for the
+    chunk's transaction, then says duplicate; a second drain skips the held chunk."""
+    cus = make_customers(3)
+    events = [make_event("customer.updated", c, BASE_CREATED + 5, f"evt_e2e_chunk{i}") for i, c in enumerate(cus)]
+    hooks.execute("SET stripe.ingest_mode = queue")
+    assert {ingest(hooks, e)["result"] for e in events} == {"queued"}
+    outcome = {}
+    with db.connect() as worker, db.connect() as endpoint, db.connect() as other:
+        for c in (worker, endpoint, other):
+            c.execute("SELECT stripe.version()")
+
+        def deliver():
+            outcome["delivery"] = ingest(endpoint, events[1])["result"]
+
+        with worker.transaction():
+            assert worker.execute("SELECT stripe._drain_events(500)").fetchone()[0] == 3
+            assert other.execute("SELECT stripe._drain_events(500)").fetchone()[0] == 0
+            t = threading.Thread(target=deliver)
+            t.start()
+            time.sleep(0.5)  # the delivery is now waiting for the chunk's lock
+            assert "delivery" not in outcome
+        t.join()
+    assert outcome == {"delivery": "duplicate"}
+    assert set(statuses(hooks).values()) == {"applied"}
+    assert {customer(hooks, c["id"])[2] for c in cus} == {e["id"] for e in events}
+
+
+def test_a_chunk_that_fails_together_is_applied_one_by_one(hooks):
+    """One event the batch statement cannot write (a timestamp out of range) makes the chunk's
+    statement fail: the chunk is then applied event by event, so only that event fails, with its
+    error, and the others are applied."""
+    cus = make_customers(3)
+    bad = {**cus[1], "created": 10 ** 15}
+    events = [make_event("customer.updated", c, BASE_CREATED + 5 + i, f"evt_e2e_poison{i}")
+              for i, c in enumerate((cus[0], bad, cus[2]))]
+    hooks.execute("SET stripe.ingest_mode = queue")
+    assert {ingest(hooks, e)["result"] for e in events} == {"queued"}
+    assert hooks.execute("SELECT stripe.process_pending()").fetchone()[0] == 3
+    assert statuses(hooks) == {"evt_e2e_poison0": "applied", "evt_e2e_poison1": "failed",
+                               "evt_e2e_poison2": "applied"}
+    status, attempts, error, _, wait = event_row(hooks, "evt_e2e_poison1")
+    assert attempts == 1 and "out of range" in error and wait > 0, (status, attempts, error)
+    assert customer(hooks, cus[1]["id"]) is None
 
 
 # -- failures, backoff, reprocessing ------------------------------------------------------------

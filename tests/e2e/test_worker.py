@@ -141,20 +141,32 @@ def test_queued_event_is_applied_within_two_seconds(cluster, wdb):
     assert max(latencies) < 2.0, latencies
 
 
-def test_worker_drains_oldest_first_one_transaction_per_event(wdb):
-    events = customer_history(6, 9, prefix="evt_e2e_ord")  # 60 events
+def test_worker_drains_oldest_first_in_chunks_as_if_one_by_one(cluster, wdb):
+    """The worker takes stripe.event_batch_size pending events at a time, oldest first, one
+    transaction each, and applies them together: each object gets its newest event once, and each
+    event the status it would get applied alone."""
+    cluster.set_system(event_batch_size=7)
+    events = customer_history(6, 9, prefix="evt_e2e_ord")  # 60 events, one customer's 10 in a row
     deliveries = list(events)
     random.Random(11).shuffle(deliveries)
     with wdb.connect() as c:
         install_application_log(c)
         queue_all(c, deliveries)
         wait_drained(c)
-        order = [r[0] for r in c.execute("SELECT id FROM stripe.events ORDER BY processed_at")]
-        assert order == [e["id"] for e in events]
-        # Each event was marked processed by a transaction of its own.
-        assert c.execute("SELECT count(DISTINCT xmin::text) FROM stripe.events").fetchone()[0] == len(events)
+        xmins = dict(c.execute("SELECT id, xmin::text FROM stripe.events").fetchall())
+        chunks = [events[i:i + 7] for i in range(0, len(events), 7)]
+        assert [{xmins[e["id"]] for e in chunk} for chunk in chunks] == [{xmins[chunk[0]["id"]]} for chunk in chunks]
+        assert len(set(xmins.values())) == len(chunks)
         assert set(statuses(c).values()) == {"applied"}
-        assert applications(c) == {e["id"]: 1 for e in events}
+        # Within a chunk only each customer's newest event is written; a chunk's writes follow
+        # the previous chunk's.
+        written = [r[0] for r in c.execute("SELECT synced_from FROM public.applications ORDER BY n")]
+        pos = 0
+        for chunk in chunks:
+            want = set(newest_event_per_object(chunk).values())
+            assert set(written[pos:pos + len(want)]) == want, (pos, written)
+            pos += len(want)
+        assert pos == len(written)
         assert dict(c.execute("SELECT id, synced_from FROM stripe.customers").fetchall()) == \
             newest_event_per_object(events)
 
@@ -470,7 +482,8 @@ def test_concurrent_deliveries_in_both_modes_while_the_worker_drains(cluster, ap
 
 def start_batch(d, n_customers=30, versions=9, delay=0.01):
     """Queues n_customers × (versions + 1) events; the application-log trigger makes each write
-    `delay` seconds slow, so that the batch takes a few seconds to drain."""
+    `delay` seconds slow, so that the queue takes a few seconds to drain (in chunks of
+    stripe.event_batch_size, one transaction each)."""
     events = customer_history(n_customers, versions, prefix="evt_e2e_b")
     with d.connect() as c:
         install_application_log(c)
@@ -493,7 +506,8 @@ def assert_exactly_once(d, events):
         st = statuses(c)
         assert set(st) == {e["id"] for e in events}                 # none lost
         assert set(st.values()) == {"applied"}, {k: v for k, v in st.items() if v != "applied"}
-        assert applications(c) == {e["id"]: 1 for e in events}     # none applied twice
+        # None applied twice: two events of a customer in one chunk write it once, with the newer.
+        assert set(applications(c).values()) == {1}
         assert dict(c.execute("SELECT id, synced_from FROM stripe.customers").fetchall()) == \
             newest_event_per_object(events)
         assert c.execute("SELECT count(*) FROM stripe.events WHERE attempts > 0 OR last_error IS NOT NULL"
@@ -501,6 +515,7 @@ def assert_exactly_once(d, events):
 
 
 def test_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice(cluster, wdb):
+    cluster.set_system(event_batch_size=2)  # many small transactions to be interrupted
     events = start_batch(wdb)
     wait_until(lambda: applied_count(wdb) >= 40, 20, 0.05, "the worker to be under way")
     pid = wdb.live_worker_pid()
@@ -513,6 +528,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice(cluster
 
 
 def test_sigterm_stops_cleanly_and_restarts_lose_nothing(cluster, wdb):
+    cluster.set_system(event_batch_size=2)
     events = start_batch(wdb)
     with cluster.connect() as c:
         others = dict(c.execute("SELECT datname, pid FROM pg_stat_activity WHERE backend_type = %s AND datname <> %s",
