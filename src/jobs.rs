@@ -209,14 +209,15 @@ fn apply_events(ids: Vec<String>) -> i64 {
             .collect::<pgrx::spi::Result<Vec<_>>>()
         }),
     );
-    apply_chunk(&api_key::client(), chunk)
+    apply_chunk(chunk)
 }
 
 /// Applies a chunk of recorded events set-based: one statement per object type (see
 /// `sql_gen::apply_events_batch`), reading the payloads where they are stored. Types
 /// `stripe.revalidate` names, and rows that are not events, stay pending for
 /// `stripe._drain_events`, which takes them one by one. Returns the events processed.
-fn apply_chunk(client: &crate::client::Client, chunk: Vec<Pending>) -> i64 {
+/// Needs no API key unless a nested list was truncated.
+fn apply_chunk(chunk: Vec<Pending>) -> i64 {
     let mut by_type: std::collections::BTreeMap<&'static str, Vec<String>> = Default::default();
     let mut ignored = Vec::new();
     for ev in chunk {
@@ -254,7 +255,8 @@ fn apply_chunk(client: &crate::client::Client, chunk: Vec<Pending>) -> i64 {
             let interrupt = || {
                 pgrx::check_for_interrupts!();
             };
-            writer::complete_lists(client, &truncated, &w, &interrupt);
+            // Only now is the API needed: webhooks alone work without a key.
+            writer::complete_lists(&api_key::client(), &truncated, &w, &interrupt);
         }
     }
     processed

@@ -222,6 +222,24 @@ def test_apply_mode_delivery_of_an_event_in_the_chunk_being_drained(db, hooks):
     assert {customer(hooks, c["id"])[2] for c in cus} == {e["id"] for e in events}
 
 
+def test_queued_events_are_applied_together_without_an_api_key(db):
+    """Webhooks need no API key, and neither does applying them in chunks (only completing a
+    truncated nested list calls the API)."""
+    events = customer_history(3, 2, prefix="evt_e2e_nokey")
+    with db.connect() as c:
+        c.execute("SELECT stripe.add_webhook_secret(%s)", (WEBHOOK_SECRET,))
+        c.execute("SET stripe.ingest_mode = queue")
+        assert {ingest(c, e)["result"] for e in events} == {"queued"}
+        c.notices = []
+        c.add_notice_handler(lambda diag: c.notices.append(diag.message_primary))
+        c.execute("SET client_min_messages = log")
+        assert c.execute("SELECT stripe.process_pending()").fetchone()[0] == len(events)
+        assert not [n for n in c.notices if "together failed" in n], c.notices
+        assert set(statuses(c).values()) == {"applied"}
+        assert dict(c.execute("SELECT id, synced_from FROM stripe.customers").fetchall()) == \
+            newest_event_per_object(events)
+
+
 def test_a_chunk_that_fails_together_is_applied_one_by_one(hooks):
     """One event the batch statement cannot write (a timestamp out of range) makes the chunk's
     statement fail: the chunk is then applied event by event, so only that event fails, with its
