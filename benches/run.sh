@@ -151,11 +151,13 @@ ALTER TABLE bench_pages ALTER body SET STORAGE EXTERNAL;
 -- The floors: the same rows written with no verification, no generated columns, no extra indexes.
 CREATE TABLE floor_events (id text PRIMARY KEY, data jsonb NOT NULL);
 CREATE TABLE floor_objects (id text PRIMARY KEY, data jsonb NOT NULL);
--- Empties every mirror table (not the _secrets): ingest and sync also write tables other than
--- the object's own (events, nested lines, embedded discounts, ...).
+-- Empties every mirror table (not the _secrets, nor stripe.workers: a queued event wakes the
+-- worker it names): ingest and sync also write tables other than the object's own (events,
+-- nested lines, embedded discounts, ...).
 CREATE FUNCTION bench_reset() RETURNS void LANGUAGE plpgsql AS \$\$ BEGIN
     EXECUTE (SELECT 'TRUNCATE ' || string_agg(format('%I.%I', schemaname, tablename), ', ')
-             FROM pg_tables WHERE schemaname = 'stripe' AND tablename NOT LIKE '\\_%');
+             FROM pg_tables WHERE schemaname = 'stripe' AND tablename NOT LIKE '\\_%'
+              AND tablename <> 'workers');
     TRUNCATE floor_events, floor_objects;
 END \$\$;
 -- The floor of one backfill pass or one batch: every page of the given lists, in order.
@@ -210,9 +212,19 @@ log "fake Stripe API on $API, $(q -c "SELECT count(*) FROM bench_pages") pages, 
 ORDERS=("ours peer floor" "peer floor ours" "floor ours peer")
 
 # -- 1. webhook ingest -------------------------------------------------------------------------
+# A queued event wakes the worker stripe.workers names; it registers itself within
+# stripe.worker_idle_timeout of CREATE EXTENSION.
+wait_worker() {
+    for _ in $(seq 300); do
+        [ "$(q -c "SELECT count(*) FROM stripe.workers w JOIN pg_stat_activity a USING (pid)")" = 1 ] && return
+        sleep 0.1
+    done
+    log "the djstripe_pg worker did not register"; exit 1
+}
 ingest() {  # SYSTEM CLIENTS EVENTS_FILE
     local sys=$1 c=$2 out mem=$WORK/mem.ingest.$1.$2.$run
     reset_all
+    if [ "$sys" = queue ]; then wait_worker; fi
     out=$(driver ingest "$sys" "$([ "$sys" = peer ] && echo "$PEER_DB" || echo "$OURS_DB")" "$3" "$c" "$SECRET" "$mem")
     if [ "$sys" = queue ]; then
         record "ingest_q$c.ours" "$(json "$N / d['seconds']" <<<"$out")"

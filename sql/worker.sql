@@ -101,21 +101,24 @@ $$;
 
 -- One unit of background work: the oldest pending events (stripe.event_batch_size of them,
 -- together), else one failed event whose retry is due, else the next page of the oldest open
--- sync job. Returns whether there was anything to do.
-CREATE FUNCTION stripe._work_once() RETURNS boolean
+-- sync job. Returns how many pending events it applied (0 when it did something else), or NULL
+-- when there was nothing to do.
+CREATE FUNCTION stripe._work_once() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     ev text;
     job bigint;
+    n bigint;
 BEGIN
-    IF stripe._drain_events(current_setting('stripe.event_batch_size')::integer) > 0 THEN
-        RETURN true;
+    n := stripe._drain_events(current_setting('stripe.event_batch_size')::integer);
+    IF n > 0 THEN
+        RETURN n;
     END IF;
     ev := stripe._next_event();
     IF ev IS NOT NULL THEN
         PERFORM stripe._process_event(ev);
-        RETURN true;
+        RETURN 0;
     END IF;
     -- An advisory lock, not a row lock, marks the job taken: a row lock would be retaken at
     -- once by the next step, and stripe.cancel_sync (an UPDATE of that row) could starve.
@@ -126,10 +129,10 @@ BEGIN
     LOOP
         IF pg_try_advisory_xact_lock(hashtext('djstripe_pg.sync_job'), job::integer) THEN
             PERFORM stripe._run_job(job);
-            RETURN true;
+            RETURN 0;
         END IF;
     END LOOP;
-    RETURN false;
+    RETURN NULL;
 END
 $$;
 

@@ -32,6 +32,7 @@ pub static WORKER_DATABASES: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c""));
 pub static WORKER_IDLE: GucSetting<i32> = GucSetting::<i32>::new(10);
 pub static EVENT_BATCH_SIZE: GucSetting<i32> = GucSetting::<i32>::new(500);
+pub static WORKER_BATCH_DELAY: GucSetting<i32> = GucSetting::<i32>::new(20);
 pub static JOB_MAX_ATTEMPTS: GucSetting<i32> = GucSetting::<i32>::new(8);
 pub static WEBHOOK_MAX_BYTES: GucSetting<i32> = GucSetting::<i32>::new(1_048_576);
 
@@ -147,6 +148,16 @@ pub fn init() {
         10_000,
         GucContext::Suset,
         GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"stripe.worker_batch_delay",
+        c"Milliseconds the worker waits, after emptying the queue, for more events to apply together.",
+        c"Events arriving one by one are then applied several at a time: less work per event, this much more latency.",
+        &WORKER_BATCH_DELAY,
+        0,
+        10_000,
+        GucContext::Sighup,
+        GucFlags::UNIT_MS,
     );
     GucRegistry::define_int_guc(
         c"stripe.webhook_max_bytes",

@@ -23,8 +23,16 @@ pub fn register() {
     }
 }
 
-/// Runs one step; returns whether it found work (so the loop goes on without sleeping).
-fn step(announce: bool) -> bool {
+/// What one step did.
+enum Step {
+    /// Nothing to do.
+    Idle,
+    /// Applied this many pending events (0: a retry or a sync job page instead).
+    Worked(i64),
+}
+
+/// Runs one step.
+fn step(announce: bool) -> Step {
     BackgroundWorker::transaction(|| {
         let installed =
             Spi::get_one::<bool>("SELECT to_regprocedure('stripe._work_once()') IS NOT NULL")
@@ -32,7 +40,7 @@ fn step(announce: bool) -> bool {
                 .flatten()
                 .unwrap_or(false);
         if !installed {
-            return false; // CREATE EXTENSION has not run in this database (yet)
+            return Step::Idle; // CREATE EXTENSION has not run in this database (yet)
         }
         if announce {
             let _ = Spi::run(
@@ -42,11 +50,28 @@ fn step(announce: bool) -> bool {
                                    ELSE clock_timestamp() END, heartbeat_at = clock_timestamp()",
             );
         }
-        Spi::get_one::<bool>("SELECT stripe._work_once()")
-            .ok()
-            .flatten()
-            .unwrap_or(false)
+        match Spi::get_one::<i64>("SELECT stripe._work_once()") {
+            Ok(Some(n)) => Step::Worked(n),
+            _ => Step::Idle,
+        }
     })
+}
+
+/// Sleeps without returning early when the latch is set (it is, by every commit that queues an
+/// event), so that events arriving meanwhile are applied together.
+fn gather(delay: Duration) {
+    if delay.is_zero() {
+        return;
+    }
+    // SAFETY: a plain timed wait on our own latch, as WaitLatch is meant to be called.
+    unsafe {
+        pg_sys::WaitLatch(
+            pg_sys::MyLatch,
+            (pg_sys::WL_TIMEOUT | pg_sys::WL_EXIT_ON_PM_DEATH) as i32,
+            delay.as_millis() as std::ffi::c_long,
+            pg_sys::PG_WAIT_EXTENSION,
+        );
+    }
 }
 
 #[pg_guard]
@@ -60,16 +85,27 @@ pub extern "C-unwind" fn djstripe_pg_worker_main(arg: pg_sys::Datum) {
     log!("djstripe_pg worker started for database {db}");
     let mut announce = true;
     loop {
-        let busy = step(announce);
-        announce = !busy; // refresh the heartbeat after every idle period
         if BackgroundWorker::sigterm_received() {
             break;
         }
-        if !busy {
-            let idle = Duration::from_secs(gucs::WORKER_IDLE.get().max(1) as u64);
-            if !BackgroundWorker::wait_latch(Some(idle)) {
-                break;
+        let done = step(announce);
+        announce = matches!(done, Step::Idle); // refresh the heartbeat after every idle period
+        if BackgroundWorker::sigterm_received() {
+            break;
+        }
+        match done {
+            Step::Idle => {
+                let idle = Duration::from_secs(gucs::WORKER_IDLE.get().max(1) as u64);
+                if !BackgroundWorker::wait_latch(Some(idle)) {
+                    break;
+                }
             }
+            // The queue was emptied by a partial chunk: events are arriving one by one, and
+            // waiting a moment lets the next chunk hold several (far less work per event).
+            Step::Worked(n) if n > 0 && n < gucs::EVENT_BATCH_SIZE.get() as i64 => {
+                gather(Duration::from_millis(gucs::WORKER_BATCH_DELAY.get().max(0) as u64));
+            }
+            Step::Worked(_) => {}
         }
         if BackgroundWorker::sighup_received() {
             // SAFETY: reloading the configuration file is what a worker does on SIGHUP.
