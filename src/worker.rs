@@ -103,7 +103,9 @@ pub extern "C-unwind" fn djstripe_pg_worker_main(arg: pg_sys::Datum) {
             // The queue was emptied by a partial chunk: events are arriving one by one, and
             // waiting a moment lets the next chunk hold several (far less work per event).
             Step::Worked(n) if n > 0 && n < gucs::EVENT_BATCH_SIZE.get() as i64 => {
-                gather(Duration::from_millis(gucs::WORKER_BATCH_DELAY.get().max(0) as u64));
+                gather(Duration::from_millis(
+                    gucs::WORKER_BATCH_DELAY.get().max(0) as u64
+                ));
             }
             Step::Worked(_) => {}
         }

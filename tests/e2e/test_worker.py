@@ -171,6 +171,29 @@ def test_worker_drains_oldest_first_in_chunks_as_if_one_by_one(cluster, wdb):
             newest_event_per_object(events)
 
 
+def test_events_arriving_one_by_one_are_gathered_into_chunks(cluster, wdb):
+    """After emptying the queue with a partial chunk the worker waits stripe.worker_batch_delay
+    for more events, so a steady trickle is applied several events per transaction; the first
+    event of a quiet period is still applied at once."""
+    cluster.set_system(worker_batch_delay=400)
+    events = customer_history(1, 11, prefix="evt_e2e_trickle")  # 12 events
+    with wdb.connect() as c:
+        c.execute("SET stripe.ingest_mode = queue")
+        started = time.monotonic()
+        assert ingest(c, events[0])["result"] == "queued"
+        wait_until(lambda: pending_count(c) == 0, 2.0, 0.01, "the first event to be applied")
+        first = time.monotonic() - started
+        for e in events[1:]:
+            assert ingest(c, e)["result"] == "queued"
+            time.sleep(0.05)
+        wait_drained(c)
+        chunks = c.execute("SELECT count(DISTINCT xmin::text) FROM stripe.events").fetchone()[0]
+        assert set(statuses(c).values()) == {"applied"}
+        assert c.execute("SELECT synced_from FROM stripe.customers").fetchone()[0] == events[-1]["id"]
+    assert first < 0.4, first
+    assert 2 <= chunks <= 6, chunks  # 1 + about 550 ms of deliveries over 400-ms gathers
+
+
 # -- revalidation and failures ------------------------------------------------------------------
 
 def test_worker_revalidates_configured_types(cluster, wdb, api):
