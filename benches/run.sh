@@ -20,7 +20,8 @@
 #        peer:  StripeSync.webhook.processWebhook(payload, sig), one process, 4 in flight
 #        floor: the same event row and object row upserted as jsonb, one statement, prepared
 #        and ours queued (stripe.ingest_mode = queue): the same calls, timed until the
-#        background worker has applied every event (compared with the same peer and floor runs)
+#        background worker has applied every event (compared with the same peer and floor runs);
+#        and the schema floor: the floor's two rows upserted into our own tables instead
 #   2. batch ingest: ours: SELECT stripe.sync_events() pulling N events of the same mix from
 #      the local /v1/events; the peer has no batch path, so its figure is its 4-client webhook rate;
 #      floor: the event pages upserted page by page in plain SQL
@@ -240,12 +241,13 @@ ingest() {  # SYSTEM CLIENTS EVENTS_FILE
                             AND (SELECT count(*) FROM stripe.subscription_items) = 2 * (SELECT count(*) FROM stripe.subscriptions)")
               [ "$nested" = t ] || { log "ours: nested lines/items missing after ingest"; exit 1; } ;;
         floor) got=$(q -c "SELECT count(*) FROM floor_events") ;;
+        schema) got=$(q -c "SELECT count(*) FROM stripe.events") ;;
         peer) got=$(qp -c "SELECT (SELECT count(*) FROM stripe.customers) + (SELECT count(*) FROM stripe.invoices)
                          + (SELECT count(*) FROM stripe.subscriptions) + (SELECT count(*) FROM stripe.charges)
                          + (SELECT count(*) FROM stripe.payment_intents)") ;;
     esac
     [ "$got" = "$N" ] || { log "$sys: expected $N events' objects written, got $got"; exit 1; }
-    if [ "$c" = 4 ] && [ "$sys" != queue ]; then waitmem "$mem" ingest "$sys"; fi
+    if [ "$c" = 4 ] && [ "$sys" != queue ] && [ "$sys" != schema ]; then waitmem "$mem" ingest "$sys"; fi
 }
 
 # -- 2. batch ingest ---------------------------------------------------------------------------
@@ -329,6 +331,7 @@ for run in $(seq "$RUNS"); do
         python3 "$BENCH/bench.py" events "$N" "$SECRET" "$FIXTURES" "$WORK/events"
         for sys in $order; do ingest "$sys" "$c" "$WORK/events"; done
         ingest queue "$c" "$WORK/events"
+        ingest schema "$c" "$WORK/events"
     done
     for sys in $order; do batch "$sys"; done
     for sys in $order; do backfill "$sys"; done
@@ -339,10 +342,11 @@ for run in $(seq "$RUNS"); do
     record batch.peer "$(awk '$1 == "ingest_c4.peer" { v = $2 } END { print v }' "$RESULTS")"
     # queued ingest is compared with the same run's peer and floor at the same concurrency
     for c in 1 4; do
-        for sys in peer floor; do
+        for sys in peer floor schema; do
             record "ingest_q$c.$sys" "$(awk -v k="ingest_c$c.$sys" '$1 == k { v = $2 } END { print v }' "$RESULTS")"
         done
     done
+    for k in ingest_c1 ingest_c4 ingest_q1 ingest_q4; do ratio "$k" ours schema; done
     for k in ingest_c1 ingest_c4 ingest_q1 ingest_q4 batch backfill_insert backfill_update ingest_anon_mb ingest_hwm_mb \
              backfill_anon_mb backfill_hwm_mb $(awk '{ printf "bf_type_%s ", $1 }' "$WORK/counts"); do
         ratio "$k" ours peer

@@ -3,7 +3,8 @@
 //
 //   node driver.cjs migrate  DB_URL SPEC                 peer: its migrations (OpenAPI spec from a file)
 //   node driver.cjs ingest   SYSTEM DB_URL EVENTS C SECRET MEMFILE
-//                                                        SYSTEM: ours | queue | peer | floor.
+//                                                        SYSTEM: ours | queue | peer | floor |
+//                                                        schema (the floor into our tables).
 //                                                        Sends every event of EVENTS (see
 //                                                        openEvents) once, C at a time; prints
 //                                                        JSON {seconds, n}. queue: ours with
@@ -55,8 +56,8 @@ function startSampler(memfile, pids) {
 // payload is read from the file when it is sent, so no system's memory figure includes them.
 function openEvents(file) {
   const idx = fs.readFileSync(file + '.idx', 'utf8').split('\n').filter(Boolean).map((l) => {
-    const [off, len, sig] = l.split(' ');
-    return { off: Number(off), len: Number(len), sig };
+    const [off, len, sig, kind] = l.split(' ');
+    return { off: Number(off), len: Number(len), sig, kind };
   });
   const fd = fs.openSync(file, 'r');
   return {
@@ -64,7 +65,7 @@ function openEvents(file) {
     get(i) {
       const buf = Buffer.allocUnsafe(idx[i].len);
       fs.readSync(fd, buf, 0, buf.length, idx[i].off);
-      return { payload: buf.toString('utf8'), sig: idx[i].sig };
+      return { payload: buf.toString('utf8'), sig: idx[i].sig, kind: idx[i].kind };
     },
   };
 }
@@ -126,6 +127,13 @@ const commands = {
                    ON CONFLICT (id) DO UPDATE SET data = excluded.data)
            INSERT INTO floor_events (id, data) SELECT j ->> 'id', j FROM e
            ON CONFLICT (id) DO UPDATE SET data = excluded.data`;
+      // The schema floor: the same two rows into our own tables (typed columns, indexes).
+      const schemaText = (kind) => `WITH e AS (SELECT $1::jsonb AS j, $2::text AS sig),
+           obj AS (INSERT INTO stripe.${kind}s (id, data, synced_from, stripe_as_of)
+                   SELECT j -> 'data' -> 'object' ->> 'id', j -> 'data' -> 'object', j ->> 'id', now() FROM e
+                   ON CONFLICT (id) DO UPDATE SET data = excluded.data)
+           INSERT INTO stripe.events (id, data, status) SELECT j ->> 'id', j, 'applied' FROM e
+           ON CONFLICT (id) DO UPDATE SET data = excluded.data`;
       const conns = await Promise.all(Array.from({ length: clients }, async () => {
         const c = new pg.Client({ connectionString: dbUrl, application_name: `bench-${system}` });
         await c.connect();
@@ -139,6 +147,9 @@ const commands = {
       const t0 = process.hrtime.bigint();
       await drive(events.length, clients, (i, w) => {
         const e = events.get(i);
+        if (system === 'schema') {
+          return conns[w].query({ name: e.kind, text: schemaText(e.kind), values: [e.payload, e.sig] });
+        }
         return conns[w].query({ name: 'ingest', text, values: [e.payload, e.sig] });
       });
       // Queued: an event counts once the background worker has applied it.
