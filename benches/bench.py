@@ -224,9 +224,9 @@ def build_listings(m, n, fixtures, now):
     return listings
 
 
-def serve(m, n, fixtures, pages_csv):
-    listings = build_listings(m, n, fixtures, int(time.time()))
-    with open(pages_csv, "w", newline="") as f:  # what a plain walk sees, for the floors
+def write_pages(listings, pages_csv):
+    """Every page a plain walk of each list sees, as CSV (n, path, body), for the floors."""
+    with open(pages_csv, "w", newline="") as f:
         out = csv.writer(f, lineterminator="\n")
         k = 0
         for path, lst in listings.items():
@@ -238,6 +238,12 @@ def serve(m, n, fixtures, pages_csv):
                 if b'"has_more": true' not in body:
                     break
                 after = lst.ids[lst.index[after] + 100 if after else 99]
+
+
+def serve(m, n, fixtures, pages_csv):
+    listings = build_listings(m, n, fixtures, int(time.time()))
+    if pages_csv != "-":
+        write_pages(listings, pages_csv)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"     # keep-alive, as both systems' HTTP clients use it
@@ -319,7 +325,7 @@ def sample(out, pids):
 
 # -- report ----------------------------------------------------------------------------------
 
-def report(path):
+def report(path, big=None, m=None):
     vals = {}
     for line in open(path):
         key, value = line.split()
@@ -382,6 +388,16 @@ def report(path):
         objs, secs = med["server_objects"], med["server_s"]
         extra.append(f"the instant API alone serves all {objs:,.0f} backfill objects in {secs:.3f} s "
                      f"on one connection ({objs / secs:,.0f} objects/s)")
+    if big and os.path.exists(big):
+        _, m2, anon, hwm, t1, t2 = open(big).read().split()
+        m2 = int(m2)
+        extra.append(
+            f"backend memory as the backfill grows (ours, one session, both passes): {int(m):,} objects "
+            f"{cell(med.get('backfill_anon_mb.ours'), '{:,.1f}')} MB private, "
+            f"{cell(med.get('backfill_hwm_mb.ours'), '{:,.1f}')} MB RSS; {m2:,} objects "
+            f"{int(anon) / 1024:,.1f} MB private, {int(hwm) / 1024:,.1f} MB RSS (RSS counts the "
+            f"shared buffers the backend touched); that run: {m2 / float(t1) * 1000:,.0f} objects/s "
+            f"inserting, {m2 / float(t2) * 1000:,.0f} updating")
     for e in extra:
         print(f"- {e}.")
 
@@ -410,6 +426,6 @@ if __name__ == "__main__":
     elif cmd == "sample":
         sample(args[0], [int(p) for p in args[1:]])
     elif cmd == "report":
-        report(args[0])
+        report(*args)
     else:
         sys.exit(__doc__)

@@ -33,7 +33,10 @@
 #   4. peak memory: ours: the backends that did the work; peer: the Node process
 # and prints a Markdown table of medians and per-run ratios. Progress goes to stderr.
 #
-# Environment: BENCH_N (5000), BENCH_M (10000), BENCH_RUNS (3), BENCH_PG_PORT (a free port),
+#   5. backend memory as the backfill grows: ours, both passes of BENCH_M2 objects (200000)
+#
+# Environment: BENCH_N (5000), BENCH_M (10000), BENCH_RUNS (3), BENCH_M2 (200000; 0 skips step
+# 5; the quick run skips it), BENCH_PG_PORT (a free port),
 # BENCH_NO_INSTALL=1 (skip installing the release build), BENCH_PEER_DIR. Needs sudo, python3
 # (stdlib), node >= 18 and npm, and ../shared/stripe/{fixtures3.json,spec3-2023-09-12.json}.
 set -euo pipefail
@@ -48,9 +51,9 @@ SECRET=whsec_bench
 log() { echo "bench: $*" >&2; }
 
 if [ -n "${BENCH_QUICK:-}" ]; then
-    N=300 M=700 RUNS=1
+    N=300 M=700 RUNS=1 M2=${BENCH_M2:-0}
 else
-    N=${BENCH_N:-5000} M=${BENCH_M:-10000} RUNS=${BENCH_RUNS:-3}
+    N=${BENCH_N:-5000} M=${BENCH_M:-10000} RUNS=${BENCH_RUNS:-3} M2=${BENCH_M2:-200000}
 fi
 
 # -- the peer, at its pinned version, in a scratch folder -------------------------------------
@@ -93,12 +96,13 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 PORT=${BENCH_PG_PORT:-$(python3 "$BENCH/bench.py" port)}
 PGDIR=$(mktemp -d /tmp/djstripe-bench-pg.XXXXXX)   # its own dir: pgcluster.sh hands it to postgres
 WORK=$(mktemp -d /tmp/djstripe-bench.XXXXXX)
-HTTP_PID=
+HTTP_PID= HTTP2_PID=
 
 # Whatever happens, stop what we started (only these PIDs) and remove the temporary dirs.
 cleanup() {
     local status=$?
     [ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null || true
+    [ -n "$HTTP2_PID" ] && kill "$HTTP2_PID" 2>/dev/null || true
     bash "$REPO/scripts/pgcluster.sh" stop "$PGDIR" || true
     rm -rf "$PGDIR" "$WORK"
     exit "$status"
@@ -274,11 +278,11 @@ batch() {  # SYSTEM
 # own backend first (peak memory until the session ends). psql's \timing per statement.
 SYNC_PASS=$(awk '{ printf "SELECT stripe.sync(%s%s%s);\n", "\047", $1, "\047" }' "$WORK/counts")
 FLOOR_PASS=$(awk '{ printf "SELECT bench_floor_pages(%s{%s}%s);\n", "\047", $2, "\047" }' "$WORK/counts")
-sql_session() {  # SYSTEM STATEMENTS -> output; memory into $WORK/mem.backfill.SYSTEM.$run
+sql_session() {  # SYSTEM STATEMENTS [API] -> output; memory into $WORK/mem.backfill.SYSTEM.$run
     local mem=$WORK/mem.backfill.$1.$run
     q <<SQL
 SET client_min_messages = warning;
-SET stripe.api_base = '$API';
+SET stripe.api_base = '${3:-$API}';
 SELECT pg_backend_pid() AS pid \gset
 \setenv BENCH_BACKEND :pid
 \! python3 '$BENCH/bench.py' sample '$mem' "\$BENCH_BACKEND" &
@@ -354,6 +358,35 @@ for run in $(seq "$RUNS"); do
     done
 done
 
+# -- 5. backend memory as the backfill grows ----------------------------------------------------
+# Ours only: both passes of M2 objects (default 200,000) from a second instant API, in one
+# session, beside the M-object figures above.
+if [ "$M2" -gt 0 ]; then
+    log "memory scaling: serving $M2 objects"
+    python3 "$BENCH/bench.py" serve "$M2" 0 "$FIXTURES" - > "$WORK/http2.port" &
+    HTTP2_PID=$!
+    for _ in $(seq 1200); do
+        [ -s "$WORK/http2.port" ] && break
+        kill -0 "$HTTP2_PID" 2>/dev/null || { log "the second fake Stripe API did not start"; exit 1; }
+        sleep 0.1
+    done
+    python3 "$BENCH/bench.py" counts "$M2" > "$WORK/counts2"
+    run=big
+    reset_all
+    out=$(sql_session ours "$(awk '{ printf "SELECT stripe.sync(%s%s%s);\n", "\047", $1, "\047" }' "$WORK/counts2")" \
+          "http://127.0.0.1:$(cat "$WORK/http2.port")")
+    want=$(awk '{ print $3 }' "$WORK/counts2" | paste -sd' ')
+    got=$(grep -Ex '[0-9]+' <<<"$out" | paste -sd' ')
+    [ "$got" = "$want $want" ] || { log "backfill of $M2: want $want twice, got $got"; exit 1; }
+    M2=$(awk '{ s += $3 } END { print s }' "$WORK/counts2")
+    read -r anon hwm < "$WORK/mem.backfill.ours.big"
+    awk '/^pass$/ { p++ } /^Time: / { t[p] += $2 } END { print t[1], t[2] }' <<<"$out" > "$WORK/big.times"
+    read -r t1 t2 < "$WORK/big.times"
+    echo "backfill_big $M2 $anon $hwm $t1 $t2" > "$WORK/big"
+    kill "$HTTP2_PID" 2>/dev/null || true
+    HTTP2_PID=
+fi
+
 # -- report -----------------------------------------------------------------------------------
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)," \
     "$(awk '/MemTotal/ { printf "%.0f GB RAM", $2 / 1048576 }' /proc/meminfo)," \
@@ -371,4 +404,4 @@ echo "peer: stripe-experiment-sync $PEER_VERSION (stripe $(json 'd["version"]' <
     "migrations from the local OpenAPI spec took ${PEER_MIGRATE_S}s"
 echo "N = $N webhook events per measurement, M = $M objects per backfill pass, medians of $RUNS run(s), ${SECONDS}s in all"
 echo
-python3 "$BENCH/bench.py" report "$RESULTS"
+python3 "$BENCH/bench.py" report "$RESULTS" "$WORK/big" "$M"

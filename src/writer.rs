@@ -29,14 +29,17 @@ pub struct Write<'a> {
     pub deletes: bool,
 }
 
-/// Runs the statement cached under `key` (planned from `sql` with `types` on first use) and
-/// returns its first row's two text columns, or None when it returned no row.
-fn run_cached(
+/// Runs the statement cached under `key` (planned from `sql` with `types` on first use) with
+/// the parameters `args` makes, and returns its first row's two text columns, or None when it
+/// returned no row. The parameters are made inside the SPI connection, so their copies of the
+/// JSON are freed when it closes: made outside, they would live until the calling statement
+/// ends, and a sync of N pages would hold N pages of JSON.
+fn run_cached<'a>(
     key: &str,
     what: &str,
     sql: impl FnOnce() -> String,
     types: &[PgOid],
-    args: &[DatumWithOid],
+    args: impl FnOnce() -> Vec<DatumWithOid<'a>>,
 ) -> Option<(String, String)> {
     PLANS.with(|plans| {
         let mut plans = plans.borrow_mut();
@@ -47,7 +50,7 @@ fn run_cached(
                     let plan = c.prepare_mut(sql().as_str(), types)?.keep();
                     plans.insert(key.to_string(), plan);
                 }
-                let rows = c.update(&plans[key], None, args)?;
+                let rows = c.update(&plans[key], None, &args())?;
                 if rows.is_empty() || rows.columns()? < 2 {
                     return Ok(None);
                 }
@@ -66,16 +69,18 @@ pub fn run(key: &str, sql: impl FnOnce() -> String, w: &Write) -> Option<(String
     let float = PgOid::BuiltIn(pg_sys::BuiltinOid::FLOAT8OID);
     let boolean = PgOid::BuiltIn(pg_sys::BuiltinOid::BOOLOID);
     let types: [PgOid; WRITE_PARAMS] = [TEXT, float, TEXT, TEXT, boolean, TEXT, boolean];
-    let args: [DatumWithOid; WRITE_PARAMS] = [
-        w.json.into(),
-        w.as_of.into(),
-        w.from.into(),
-        w.account.into(),
-        w.wins_tie.into(),
-        w.parent.into(),
-        w.deletes.into(),
-    ];
-    run_cached(key, "writing to the mirror", sql, &types, &args)
+    let args = || {
+        vec![
+            w.json.into(),
+            w.as_of.into(),
+            w.from.into(),
+            w.account.into(),
+            w.wins_tie.into(),
+            w.parent.into(),
+            w.deletes.into(),
+        ]
+    };
+    run_cached(key, "writing to the mirror", sql, &types, args)
 }
 
 /// Runs a batch statement (`sql_gen::apply_events_batch`, `IGNORE_EVENTS`) over the recorded
@@ -86,19 +91,19 @@ pub fn run_batch(
     ids: Vec<String>,
 ) -> Option<(String, String)> {
     let types = [PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTARRAYOID)];
-    let args: [DatumWithOid; 1] = [ids.into()];
-    run_cached(key, "applying recorded events", sql, &types, &args)
+    run_cached(key, "applying recorded events", sql, &types, || {
+        vec![ids.into()]
+    })
 }
 
 /// Records a page of the Events API as pending events; returns how many were new.
 pub fn record_events(page: &str) -> i64 {
-    let args: [DatumWithOid; 1] = [page.into()];
     let row = run_cached(
         "events:record",
         "recording events",
         || sql_gen::RECORD_EVENTS.into(),
         &[TEXT],
-        &args,
+        || vec![page.into()],
     );
     row.and_then(|(n, _)| n.parse().ok()).unwrap_or(0)
 }
@@ -160,10 +165,13 @@ pub fn complete_lists(client: &Client, paging: &str, w: &Write, interrupt: &dyn 
             };
             written += write_page(child, &page_write).0;
         }
-        let args: [DatumWithOid; 2] = [list.parent.as_str().into(), seen.into()];
         spi(
             "pruning a nested list",
-            Spi::run_with_args(&sql_gen::prune_children(child), &args),
+            Spi::connect_mut(|c| {
+                let args: [DatumWithOid; 2] = [list.parent.as_str().into(), seen.into()];
+                c.update(&sql_gen::prune_children(child), None, &args)
+                    .map(|_| ())
+            }),
         );
     }
     written
