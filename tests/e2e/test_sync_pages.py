@@ -113,3 +113,41 @@ def test_unknown_object_type_is_rejected(conn, fake_api):
     for t in ("customer", "product", "price"):
         assert t in known
     assert fake_api.requests == []  # rejected before any request
+
+
+def peak_private_kb(pid, work):
+    """The backend's peak private memory (RssAnon, kB) while work() runs, polled every 5 ms."""
+    import threading
+    import time
+    peak, done = [0], threading.Event()
+
+    def poll():
+        while not done.is_set():
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith("RssAnon:"):
+                    peak[0] = max(peak[0], int(line.split()[1]))
+            time.sleep(0.005)
+
+    t = threading.Thread(target=poll)
+    t.start()
+    try:
+        work()
+    finally:
+        done.set()
+        t.join()
+    return peak[0]
+
+
+def test_backend_memory_does_not_grow_with_the_pages_of_a_sync(conn, fake_api):
+    """Each page's JSON is freed once the page is written: a sync of 40 pages of ~1 MB peaks
+    where a sync of 4 such pages does (it used to hold every page until the statement ended)."""
+    padding = "x" * 10_000
+    customers = [{**c, "description": padding} for c in make_customers(4000, step=1)]
+    pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    fake_api.load(customer=customers[:400])
+    small = peak_private_kb(pid, lambda: sync(conn, "customer"))
+    fake_api.load(customer=customers)
+    large = peak_private_kb(pid, lambda: sync(conn, "customer"))
+    assert conn.execute("SELECT count(*) FROM stripe.customers").fetchone()[0] == 4000
+    # 36 more pages of ~1 MB each: held, they would add ~40 MB (twice that as text and jsonb)
+    assert large - small < 12_000, (small, large)
