@@ -35,5 +35,5 @@ if ! grep -q "pg15" "${PGRX_HOME:-$HOME/.pgrx}/config.toml" 2>/dev/null; then
     cargo pgrx init --pg15 "$PG_CONFIG" >&2
 fi
 
-# The extension must be installable into Debian's tree by `cargo pgrx install`; tests run as postgres.
+# The extension must be installable into Debian's tree by scripts/install.sh; tests run as postgres.
 log "ready"
