@@ -1,6 +1,7 @@
 -- djstripe_pg: event processing and background syncs. The background worker
--- (src/worker.rs) calls stripe._work_once() in a loop, one small transaction each; without the
--- worker, stripe.process_pending() (e.g. from pg_cron) does the same in the foreground.
+-- (src/worker.rs) calls stripe._work_once() in a loop, one transaction each (a chunk of pending
+-- events, one retry, or one sync job page); without the worker, stripe.process_pending() (e.g.
+-- from pg_cron) does the same in the foreground.
 
 -- Applies one recorded event; on error records it and schedules a retry with exponential
 -- backoff (10 s, 20 s, 40 s … capped at 1 h) until stripe.event_max_attempts.
