@@ -2,7 +2,7 @@
 # run.sh — djstripe_pg next to Stripe's sync-engine and a plain-SQL floor, on one throwaway
 # PostgreSQL 15 cluster, one machine, the same Stripe data.
 #
-#   bash benches/run.sh                 # default sizes, ~5 minutes on 2 cores
+#   bash benches/run.sh                 # default sizes, ~6 minutes on 2 cores
 #   BENCH_QUICK=1 bash benches/run.sh   # smoke test: N=300, M=700, 1 run, ~30 s
 #
 # The peer is npm `stripe-experiment-sync` at the version pinned in benches/peer/package.json
@@ -200,13 +200,18 @@ reset_all() { q -c "SELECT bench_reset()" > /dev/null; qp -c "SELECT bench_reset
 # -- the instant Stripe API --------------------------------------------------------------------
 # Serves M objects of the 7 types and the N batch events; writes the pages a plain walk sees
 # to pages.csv for the floors.
+# wait_port PID FILE: waits (up to 2 minutes) for the server PID to write its port to FILE
+wait_port() {
+    for _ in $(seq 1200); do
+        [ -s "$2" ] && return
+        kill -0 "$1" 2>/dev/null || { log "the fake Stripe API did not start"; exit 1; }
+        sleep 0.1
+    done
+    log "the fake Stripe API did not start in time"; exit 1
+}
 python3 "$BENCH/bench.py" serve "$M" "$N" "$FIXTURES" "$WORK/pages.csv" > "$WORK/http.port" &
 HTTP_PID=$!
-for _ in $(seq 600); do
-    [ -s "$WORK/http.port" ] && break
-    kill -0 "$HTTP_PID" 2>/dev/null || { log "the fake Stripe API did not start"; exit 1; }
-    sleep 0.1
-done
+wait_port "$HTTP_PID" "$WORK/http.port"
 API=http://127.0.0.1:$(cat "$WORK/http.port")
 q -c "COPY bench_pages FROM STDIN (FORMAT csv)" < "$WORK/pages.csv"
 python3 "$BENCH/bench.py" counts "$M" > "$WORK/counts"
@@ -365,11 +370,7 @@ if [ "$M2" -gt 0 ]; then
     log "memory scaling: serving $M2 objects"
     python3 "$BENCH/bench.py" serve "$M2" 0 "$FIXTURES" - > "$WORK/http2.port" &
     HTTP2_PID=$!
-    for _ in $(seq 1200); do
-        [ -s "$WORK/http2.port" ] && break
-        kill -0 "$HTTP2_PID" 2>/dev/null || { log "the second fake Stripe API did not start"; exit 1; }
-        sleep 0.1
-    done
+    wait_port "$HTTP2_PID" "$WORK/http2.port"
     python3 "$BENCH/bench.py" counts "$M2" > "$WORK/counts2"
     run=big
     reset_all
