@@ -9,6 +9,7 @@ pub mod client;
 pub mod event;
 pub mod form;
 pub mod json_path;
+pub mod jsonb_encode;
 pub mod retry;
 pub mod signature;
 pub mod sql_gen;
@@ -18,6 +19,7 @@ mod catalog_sql;
 mod errors;
 mod gucs;
 mod jobs;
+mod jsonb_param;
 mod kept_plans;
 mod processing;
 mod sync;
@@ -128,6 +130,8 @@ fn version() -> &'static str {
 mod pg_tests;
 #[cfg(feature = "pg_test")]
 mod pg_tests_catalog;
+#[cfg(feature = "pg_test")]
+mod pg_tests_jsonb;
 #[cfg(feature = "pg_test")]
 mod pg_tests_typed;
 

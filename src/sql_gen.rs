@@ -12,7 +12,8 @@
 //! later in the same second as a sync's fetch must not be lost.
 //!
 //! Every write statement takes the same parameters, so the glue binds them one way:
-//! `$1` text  the JSON (a list page, a page of children, or an event)
+//! `$1` jsonb the JSON (a list page, a page of children, or an event); the statements cast it
+//!            (`$1::jsonb`), so they read the same with a text parameter
 //! `$2` float8 the unix second the data reflects
 //! `$3` text  synced_from: `sync` or the event id
 //! `$4` text  account_id (Connect account, or NULL for the platform's own)
@@ -403,7 +404,7 @@ pub fn record_ignored_event() -> String {
     )
 }
 
-/// Records a page of the Events API (`$1` text) for the catch-up to apply. Returns one row:
+/// Records a page of the Events API (`$1` jsonb) for the catch-up to apply. Returns one row:
 /// (events newly recorded, '').
 pub const RECORD_EVENTS: &str = "WITH ins AS (INSERT INTO stripe.events \
      (id, data, status, account_id, synced_from) \

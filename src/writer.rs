@@ -62,16 +62,18 @@ fn run_cached<'a>(
 }
 
 const TEXT: PgOid = PgOid::BuiltIn(pg_sys::BuiltinOid::TEXTOID);
+/// The JSON parameter: parsed in Rust (`jsonb_param`), so the statements' `$1::jsonb` is a no-op.
+const JSONB: PgOid = PgOid::BuiltIn(pg_sys::BuiltinOid::JSONBOID);
 
 /// Runs a write statement (see `sql_gen`) with the shared parameters. Returns its one row:
 /// (status or count, truncated nested lists as JSON), or None when it returned no row.
 pub fn run(key: &str, sql: impl FnOnce() -> String, w: &Write) -> Option<(String, String)> {
     let float = PgOid::BuiltIn(pg_sys::BuiltinOid::FLOAT8OID);
     let boolean = PgOid::BuiltIn(pg_sys::BuiltinOid::BOOLOID);
-    let types: [PgOid; WRITE_PARAMS] = [TEXT, float, TEXT, TEXT, boolean, TEXT, boolean];
+    let types: [PgOid; WRITE_PARAMS] = [JSONB, float, TEXT, TEXT, boolean, TEXT, boolean];
     let args = || {
         vec![
-            w.json.into(),
+            crate::jsonb_param::param(w.json),
             w.as_of.into(),
             w.from.into(),
             w.account.into(),
@@ -102,8 +104,8 @@ pub fn record_events(page: &str) -> i64 {
         "events:record",
         "recording events",
         || sql_gen::RECORD_EVENTS.into(),
-        &[TEXT],
-        || vec![page.into()],
+        &[JSONB],
+        || vec![crate::jsonb_param::param(page)],
     );
     row.and_then(|(n, _)| n.parse().ok()).unwrap_or(0)
 }
