@@ -4,21 +4,10 @@
 #[pgrx::pg_schema]
 mod tests {
     use crate::jsonb_encode::encode;
-    use crate::jsonb_param::parsed_by_postgres;
+    use crate::jsonb_param::postgres_bytes;
     use pgrx::prelude::*;
 
     const FIXTURES: &str = include_str!("../../shared/stripe/fixtures3.json");
-
-    /// jsonb_in's varlena bytes for `json`.
-    fn postgres_bytes(json: &str) -> Vec<u8> {
-        let datum = parsed_by_postgres(json);
-        // SAFETY: jsonb_in returns an untoasted varlena with a 4-byte header.
-        unsafe {
-            let ptr = datum.cast_mut_ptr::<pg_sys::varlena>();
-            let len = pgrx::varsize_any(ptr);
-            std::slice::from_raw_parts(ptr.cast::<u8>(), len).to_vec()
-        }
-    }
 
     fn assert_same(json: &str) {
         let ours = encode(json).unwrap_or_else(|| panic!("not encoded: {json:.200}"));
