@@ -190,6 +190,7 @@ struct Failure {
     retry_after: Option<Duration>,
 }
 
+#[derive(Clone)]
 pub struct Client {
     cfg: ClientConfig,
     agent: ureq::Agent,

@@ -4,6 +4,7 @@
 
 use crate::api_key;
 use crate::errors::spi;
+use crate::prefetch::Prefetcher;
 use crate::sql_gen;
 use crate::sync::{self, SyncStats};
 use crate::writer;
@@ -139,15 +140,17 @@ fn sync_events() -> i64 {
         // gte, not gt: more events may share that second; ids already recorded are skipped.
         params.extra.push(("created[gte]".into(), t.to_string()));
     }
-    let client = api_key::client();
     let interrupt = || {
         pgrx::check_for_interrupts!();
     };
-    let mut pager = client.pager("/v1/events", params);
+    // The next page is fetched (and its JSON parsed) while this one is recorded.
+    let pager = Prefetcher::start(api_key::client(), "/v1/events".into(), params, None);
     let (mut pages, mut recorded) = (0, 0i64);
-    while let Some(page) = pager.next_page(&interrupt) {
-        let page = page.unwrap_or_else(|e| sync::raise_api_error("stripe.sync_events()", &e));
-        let n = writer::record_events(&page.body);
+    while let Some(fetched) = pager.next(&interrupt) {
+        let page = fetched
+            .page
+            .unwrap_or_else(|e| sync::raise_api_error("stripe.sync_events()", &e));
+        let n = writer::record_events(&page.body, fetched.jsonb.as_deref());
         pages += 1;
         recorded += n;
         notice!("stripe.sync_events(): page {pages}, {recorded} new events recorded");

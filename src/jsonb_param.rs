@@ -12,11 +12,16 @@ unsafe extern "C-unwind" {
     fn jsonb_in(fcinfo: pg_sys::FunctionCallInfo) -> Datum;
 }
 
-/// The `jsonb` value of `json`, palloc'd in the current memory context.
-pub fn datum(json: &str) -> Datum {
-    match crate::jsonb_encode::encode(json) {
+/// The `jsonb` value of `json`, palloc'd in the current memory context; `encoded` is its
+/// varlena if `jsonb_encode` already made it (on the prefetch thread).
+pub fn datum(json: &str, encoded: Option<&[u8]>) -> Datum {
+    let bytes = match encoded {
+        Some(b) => Some(std::borrow::Cow::Borrowed(b)),
+        None => crate::jsonb_encode::encode(json).map(std::borrow::Cow::Owned),
+    };
+    match bytes {
         // Debug builds (what the tests run) check every value they encode against jsonb_in.
-        Some(bytes) if cfg!(debug_assertions) && bytes != postgres_bytes(json) => {
+        Some(bytes) if cfg!(debug_assertions) && *bytes != postgres_bytes(json) => {
             panic!("the jsonb encoder differs from jsonb_in for {json:.300}")
         }
         // SAFETY: a fresh palloc of the varlena's exact size, filled from the encoder's bytes.
@@ -58,9 +63,9 @@ pub fn postgres_bytes(json: &str) -> Vec<u8> {
     }
 }
 
-/// A statement parameter of type `jsonb` holding `json`.
-pub fn param(json: &str) -> pgrx::datum::DatumWithOid<'static> {
+/// A statement parameter of type `jsonb` holding `json` (see `datum`).
+pub fn param(json: &str, encoded: Option<&[u8]>) -> pgrx::datum::DatumWithOid<'static> {
     // SAFETY: the datum is a valid jsonb for the lifetime of the current memory context, which
     // outlives the statement it is passed to.
-    unsafe { pgrx::datum::DatumWithOid::new(datum(json), pg_sys::JSONBOID) }
+    unsafe { pgrx::datum::DatumWithOid::new(datum(json, encoded), pg_sys::JSONBOID) }
 }

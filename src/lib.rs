@@ -10,6 +10,7 @@ pub mod event;
 pub mod form;
 pub mod json_path;
 pub mod jsonb_encode;
+pub mod prefetch;
 pub mod retry;
 pub mod signature;
 pub mod sql_gen;

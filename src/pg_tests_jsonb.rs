@@ -94,7 +94,7 @@ mod tests {
     fn what_the_encoder_declines_still_goes_through_jsonb_in() {
         use crate::jsonb_param::param;
         let text = |json: &str| {
-            Spi::get_one_with_args::<String>("SELECT $1::text", &[param(json)]).unwrap()
+            Spi::get_one_with_args::<String>("SELECT $1::text", &[param(json, None)]).unwrap()
         };
         assert_eq!(text("{\"n\": 1e3}").as_deref(), Some("{\"n\": 1000}"));
         assert_eq!(

@@ -4,18 +4,14 @@ use crate::api_key;
 use crate::catalog::{self, ObjectType};
 use crate::client::{ApiError, Client, ErrorKind, ListParams, Page};
 use crate::errors::{raise, spi};
+use crate::prefetch::{Fetched, Prefetcher};
 use crate::sql_gen;
 use crate::writer::{self, Write};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-pub fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
+pub use crate::prefetch::unix_now;
 
 pub fn lookup_or_raise(name: &str) -> &'static ObjectType {
     catalog::lookup(name).unwrap_or_else(|| {
@@ -125,12 +121,29 @@ pub fn sync_page(
     // Events carry whole seconds; a page fetched during second T reflects Stripe as of T, so
     // an event created later in that same second still applies (sql_gen).
     let fetched_at = unix_now().floor();
-    let page = match client.list_page(path, params, cursor, &interrupt) {
+    let fetched = Fetched {
+        page: client.list_page(path, params, cursor, &interrupt),
+        fetched_at,
+        jsonb: None,
+        after: cursor.map(str::to_string),
+    };
+    write_fetched(t, client, fetched, parent, first)
+}
+
+/// Writes a fetched page with everything nested in it (see `sync_page`).
+fn write_fetched(
+    t: &ObjectType,
+    client: &Client,
+    fetched: Fetched,
+    parent: Option<&str>,
+    first: bool,
+) -> (Page, i64) {
+    let page = match fetched.page {
         Ok(page) => page,
         // A parent deleted in Stripe since it was mirrored: nothing hangs off it any more.
         Err(e)
             if parent.is_some()
-                && cursor.is_none()
+                && fetched.after.is_none()
                 && e.code.as_deref() == Some("resource_missing") =>
         {
             notice!(
@@ -155,19 +168,21 @@ pub fn sync_page(
     };
     let w = Write {
         json: &page.body,
-        as_of: fetched_at,
+        as_of: fetched.fetched_at,
         from: "sync",
         account: None,
         wins_tie: true,
         parent,
         deletes: false,
     };
-    let (_, truncated) = writer::write_page(t, &w);
+    let (_, truncated) = writer::write_page_encoded(t, &w, fetched.jsonb.as_deref());
     let nested = writer::complete_lists(client, &truncated, &w, &interrupt);
     (page, nested)
 }
 
-/// Pages through one list (the type's own, or one parent's), writing every page.
+/// Pages through one list (the type's own, or one parent's), writing every page. A top-level
+/// list is fetched a page ahead on a thread (`prefetch`), so the next page's request and JSON
+/// parsing overlap this page's writes; a parent's list (usually one page) is fetched in line.
 fn sync_list(
     t: &ObjectType,
     client: &Client,
@@ -177,17 +192,26 @@ fn sync_list(
     clock: &Instant,
 ) {
     let (path, params) = list_target(t, params, parent);
+    let ahead = parent
+        .is_none()
+        .then(|| Prefetcher::start(client.clone(), path.clone(), params.clone(), None));
     let mut cursor: Option<String> = None;
     loop {
-        let (page, nested) = sync_page(
-            t,
-            client,
-            &path,
-            &params,
-            cursor.as_deref(),
-            parent,
-            stats.pages == 0,
-        );
+        let (page, nested) = match &ahead {
+            Some(pager) => match pager.next(&interrupt) {
+                Some(fetched) => write_fetched(t, client, fetched, parent, stats.pages == 0),
+                None => break,
+            },
+            None => sync_page(
+                t,
+                client,
+                &path,
+                &params,
+                cursor.as_deref(),
+                parent,
+                stats.pages == 0,
+            ),
+        };
         stats.pages += 1;
         stats.objects += page.count as i64;
         notice!(

@@ -68,12 +68,22 @@ const JSONB: PgOid = PgOid::BuiltIn(pg_sys::BuiltinOid::JSONBOID);
 /// Runs a write statement (see `sql_gen`) with the shared parameters. Returns its one row:
 /// (status or count, truncated nested lists as JSON), or None when it returned no row.
 pub fn run(key: &str, sql: impl FnOnce() -> String, w: &Write) -> Option<(String, String)> {
+    run_encoded(key, sql, w, None)
+}
+
+/// `run`, with `w.json` already encoded as `jsonb` (`jsonb_encode`) when `jsonb` is given.
+pub fn run_encoded(
+    key: &str,
+    sql: impl FnOnce() -> String,
+    w: &Write,
+    jsonb: Option<&[u8]>,
+) -> Option<(String, String)> {
     let float = PgOid::BuiltIn(pg_sys::BuiltinOid::FLOAT8OID);
     let boolean = PgOid::BuiltIn(pg_sys::BuiltinOid::BOOLOID);
     let types: [PgOid; WRITE_PARAMS] = [JSONB, float, TEXT, TEXT, boolean, TEXT, boolean];
     let args = || {
         vec![
-            crate::jsonb_param::param(w.json),
+            crate::jsonb_param::param(w.json, jsonb),
             w.as_of.into(),
             w.from.into(),
             w.account.into(),
@@ -99,21 +109,31 @@ pub fn run_batch(
 }
 
 /// Records a page of the Events API as pending events; returns how many were new.
-pub fn record_events(page: &str) -> i64 {
+pub fn record_events(page: &str, jsonb: Option<&[u8]>) -> i64 {
     let row = run_cached(
         "events:record",
         "recording events",
         || sql_gen::RECORD_EVENTS.into(),
         &[JSONB],
-        || vec![crate::jsonb_param::param(page)],
+        || vec![crate::jsonb_param::param(page, jsonb)],
     );
     row.and_then(|(n, _)| n.parse().ok()).unwrap_or(0)
 }
 
 /// Writes one list page of `t`; returns the objects written and the truncated nested lists.
 pub fn write_page(t: &ObjectType, w: &Write) -> (i64, String) {
-    let (n, paging) =
-        run(&format!("page:{}", t.table), || sql_gen::write_page(t), w).unwrap_or_default();
+    write_page_encoded(t, w, None)
+}
+
+/// `write_page`, with the page already encoded as `jsonb` when `jsonb` is given.
+pub fn write_page_encoded(t: &ObjectType, w: &Write, jsonb: Option<&[u8]>) -> (i64, String) {
+    let (n, paging) = run_encoded(
+        &format!("page:{}", t.table),
+        || sql_gen::write_page(t),
+        w,
+        jsonb,
+    )
+    .unwrap_or_default();
     (n.parse().unwrap_or(0), paging)
 }
 

@@ -503,3 +503,29 @@ def test_sync_events_resumes_after_a_failed_page(hooks, api):
     assert hooks.execute("SELECT stripe.sync_events()").fetchone()[0] == len(events)
     assert set(statuses(hooks).values()) == {"applied"}
     assert dict(hooks.execute("SELECT id, synced_from FROM stripe.customers").fetchall()) == newest_event_per_object(events)
+
+
+def test_a_sync_waiting_for_a_page_is_cancelled_at_once_and_the_session_goes_on(db, conn, api):
+    """stripe.sync fetches the next page on a thread; a cancel while it waits for one still ends
+    the statement at once, and the session syncs again afterwards."""
+    server, proxy = api
+    server.load(customer=make_customers(250))  # 3 pages
+    proxy.slow(3, path="/v1/customers")
+    pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+    def cancel():
+        time.sleep(1.0)
+        with db.connect() as other:
+            other.execute("SELECT pg_cancel_backend(%s)", (pid,))
+
+    t = threading.Thread(target=cancel)
+    t.start()
+    started = time.monotonic()
+    with pytest.raises(psycopg.errors.QueryCanceled):
+        conn.execute("SELECT stripe.sync('customer')")
+    took = time.monotonic() - started
+    t.join()
+    assert took < 2.0, took
+    proxy.up()
+    assert conn.execute("SELECT stripe.sync('customer')").fetchone()[0] == 250
+    assert conn.execute("SELECT count(*) FROM stripe.customers").fetchone()[0] == 250

@@ -1,0 +1,250 @@
+//! Fetching a list's next page on a thread while the database writes the current one. Pure:
+//! the thread runs only the HTTP client and the `jsonb` encoder, never Postgres code, and it
+//! blocks every signal, so the backend's signals still reach the backend's own thread.
+//!
+//! It runs at most one page ahead. Dropping the `Prefetcher` (the sync finished, failed, or
+//! was cancelled) tells the thread to stop at its next check: between requests and during the
+//! client's retry waits; a request already on the wire finishes first (bounded by the
+//! client's timeout), and its page is dropped.
+
+use crate::client::{ApiError, Client, ListParams, Page};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One fetched page, and what was prepared with it.
+pub struct Fetched {
+    pub page: Result<Page, ApiError>,
+    /// The whole unix second the request started in: the page reflects Stripe as of then.
+    pub fetched_at: f64,
+    /// The page's `jsonb` varlena (`jsonb_encode`), if the encoder took it.
+    pub jsonb: Option<Vec<u8>>,
+    /// The cursor this page was fetched after (None for the first page).
+    pub after: Option<String>,
+}
+
+pub struct Prefetcher {
+    rx: Receiver<Fetched>,
+    stop: Arc<AtomicBool>,
+}
+
+/// Unwinds the thread when it is told to stop (from inside the client's interrupt checks).
+struct Stopped;
+
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+impl Prefetcher {
+    /// Starts fetching `path` with `params` from `cursor` on, page after page.
+    pub fn start(client: Client, path: String, params: ListParams, cursor: Option<String>) -> Self {
+        let (tx, rx) = sync_channel::<Fetched>(1);
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            block_signals();
+            let interrupt = || {
+                if flag.load(Ordering::Relaxed) {
+                    std::panic::resume_unwind(Box::new(Stopped));
+                }
+            };
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut after = cursor;
+                loop {
+                    interrupt();
+                    let fetched_at = unix_now().floor();
+                    let page = client.list_page(&path, &params, after.as_deref(), &interrupt);
+                    let next = match &page {
+                        Ok(p) => p
+                            .last_id
+                            .clone()
+                            .filter(|id| p.has_more && p.count > 0 && after.as_ref() != Some(id)),
+                        Err(_) => None,
+                    };
+                    let jsonb = page
+                        .as_ref()
+                        .ok()
+                        .and_then(|p| crate::jsonb_encode::encode(&p.body));
+                    let fetched = Fetched {
+                        page,
+                        fetched_at,
+                        jsonb,
+                        after: after.clone(),
+                    };
+                    if tx.send(fetched).is_err() || next.is_none() {
+                        break;
+                    }
+                    after = next;
+                }
+            }));
+        });
+        Prefetcher { rx, stop }
+    }
+
+    /// The next page, or None after the last one (or after an error page). `wait` runs every
+    /// 50 ms while the page is not there yet (the caller checks for query cancel in it).
+    pub fn next(&self, wait: &dyn Fn()) -> Option<Fetched> {
+        loop {
+            match self.rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(f) => return Some(f),
+                Err(RecvTimeoutError::Timeout) => wait(),
+                Err(RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+    }
+}
+
+impl Drop for Prefetcher {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Signals sent to the backend go to its own thread, never to this one.
+fn block_signals() {
+    // SAFETY: plain libc calls on a local signal set, for the calling thread only.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::ClientConfig;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+
+    /// A list server of `pages` pages of two objects each; counts the requests it answered.
+    fn server(pages: usize) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = served.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    let after = line
+                        .split("starting_after=o")
+                        .nth(1)
+                        .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+                        .and_then(|n| n.parse::<usize>().ok());
+                    let mut len = 0;
+                    loop {
+                        let mut h = String::new();
+                        reader.read_line(&mut h).unwrap();
+                        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap();
+                        }
+                        if h == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    reader.read_exact(&mut body).unwrap();
+                    let first = after.map_or(0, |n| n + 1);
+                    let page = first / 2;
+                    let body = format!(
+                        r#"{{"object":"list","data":[{{"id":"o{first}","n":{first}}},{{"id":"o{}"}}],"has_more":{}}}"#,
+                        first + 1,
+                        page + 1 < pages
+                    );
+                    count.fetch_add(1, Ordering::SeqCst);
+                    write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+                        body.len(),
+                        body
+                    )
+                    .unwrap();
+                }
+            }
+        });
+        (url, served)
+    }
+
+    fn client(url: &str) -> Client {
+        let mut cfg = ClientConfig::new("sk_test_prefetch");
+        cfg.api_base = url.to_string();
+        cfg.retry.max_attempts = 1;
+        Client::new(cfg)
+    }
+
+    #[test]
+    fn pages_arrive_in_order_with_their_jsonb_and_cursor() {
+        let (url, _) = server(3);
+        let p = Prefetcher::start(
+            client(&url),
+            "/v1/things".into(),
+            ListParams::default(),
+            None,
+        );
+        let mut seen = Vec::new();
+        while let Some(f) = p.next(&|| {}) {
+            let page = f.page.unwrap();
+            assert_eq!(f.jsonb, crate::jsonb_encode::encode(&page.body));
+            assert!(f.fetched_at <= unix_now() && f.fetched_at.fract() == 0.0);
+            seen.push((f.after, page.last_id.unwrap()));
+        }
+        assert_eq!(
+            seen,
+            [
+                (None, "o1".to_string()),
+                (Some("o1".into()), "o3".into()),
+                (Some("o3".into()), "o5".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn it_runs_one_page_ahead_and_stops_when_dropped() {
+        let (url, served) = server(100);
+        let p = Prefetcher::start(
+            client(&url),
+            "/v1/things".into(),
+            ListParams::default(),
+            None,
+        );
+        let first = p.next(&|| {}).unwrap();
+        assert!(first.page.is_ok());
+        std::thread::sleep(Duration::from_millis(300));
+        // the page handed over, one waiting in the channel, one fetched and blocked on sending
+        assert!(
+            served.load(Ordering::SeqCst) <= 3,
+            "{}",
+            served.load(Ordering::SeqCst)
+        );
+        drop(p);
+        std::thread::sleep(Duration::from_millis(300));
+        let after_drop = served.load(Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(served.load(Ordering::SeqCst), after_drop);
+        assert!(after_drop <= 4, "{after_drop}");
+    }
+
+    #[test]
+    fn an_error_page_is_the_last() {
+        let p = Prefetcher::start(
+            client("http://127.0.0.1:9"),
+            "/v1/things".into(),
+            ListParams::default(),
+            Some("o7".into()),
+        );
+        let f = p.next(&|| {}).unwrap();
+        assert!(f.page.is_err());
+        assert_eq!(f.after.as_deref(), Some("o7"));
+        assert!(p.next(&|| {}).is_none());
+    }
+}
