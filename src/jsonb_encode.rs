@@ -117,54 +117,27 @@ impl<'a> Parser<'a> {
         self.ws();
         match *self.s.get(self.i)? {
             b'{' => {
-                self.i += 1;
                 let mut pairs = Vec::new();
-                self.ws();
-                if self.s.get(self.i) == Some(&b'}') {
-                    self.i += 1;
-                    return Some(Node::Obj(pairs));
-                }
-                loop {
-                    self.ws();
-                    if self.s.get(self.i) != Some(&b'"') {
+                self.items(b'}', |p| {
+                    p.ws();
+                    if p.s.get(p.i) != Some(&b'"') {
                         return None;
                     }
-                    let key = self.string()?;
-                    self.ws();
-                    self.eat(b":")?;
-                    let v = self.value(depth + 1)?;
-                    pairs.push((key, v));
-                    self.ws();
-                    match *self.s.get(self.i)? {
-                        b',' => self.i += 1,
-                        b'}' => {
-                            self.i += 1;
-                            return Some(Node::Obj(pairs));
-                        }
-                        _ => return None,
-                    }
-                }
+                    let key = p.string()?;
+                    p.ws();
+                    p.eat(b":")?;
+                    pairs.push((key, p.value(depth + 1)?));
+                    Some(())
+                })?;
+                Some(Node::Obj(pairs))
             }
             b'[' => {
-                self.i += 1;
                 let mut elems = Vec::new();
-                self.ws();
-                if self.s.get(self.i) == Some(&b']') {
-                    self.i += 1;
-                    return Some(Node::Arr(elems));
-                }
-                loop {
-                    elems.push(self.value(depth + 1)?);
-                    self.ws();
-                    match *self.s.get(self.i)? {
-                        b',' => self.i += 1,
-                        b']' => {
-                            self.i += 1;
-                            return Some(Node::Arr(elems));
-                        }
-                        _ => return None,
-                    }
-                }
+                self.items(b']', |p| {
+                    elems.push(p.value(depth + 1)?);
+                    Some(())
+                })?;
+                Some(Node::Arr(elems))
             }
             b'"' => self.string().map(Node::Str),
             b't' => self.eat(b"true").map(|_| Node::Bool(true)),
@@ -172,6 +145,28 @@ impl<'a> Parser<'a> {
             b'n' => self.eat(b"null").map(|_| Node::Null),
             b'-' | b'0'..=b'9' => self.number(),
             _ => None,
+        }
+    }
+
+    /// After an opening bracket: nothing, or `item` (`,` `item`)*, then `close`.
+    fn items(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.i += 1;
+        self.ws();
+        if self.s.get(self.i) == Some(&close) {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            item(self)?;
+            self.ws();
+            match *self.s.get(self.i)? {
+                b',' => self.i += 1,
+                c if c == close => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
         }
     }
 

@@ -182,15 +182,20 @@ mod tests {
         Client::new(cfg)
     }
 
-    #[test]
-    fn pages_arrive_in_order_with_their_jsonb_and_cursor() {
-        let (url, _) = server(3);
-        let p = Prefetcher::start(
-            client(&url),
+    /// Fetching the list at `url` from its first page.
+    fn from_start(url: &str) -> Prefetcher {
+        Prefetcher::start(
+            client(url),
             "/v1/things".into(),
             ListParams::default(),
             None,
-        );
+        )
+    }
+
+    #[test]
+    fn pages_arrive_in_order_with_their_jsonb_and_cursor() {
+        let (url, _) = server(3);
+        let p = from_start(&url);
         let mut seen = Vec::new();
         while let Some(f) = p.next(&|| {}) {
             let page = f.page.unwrap();
@@ -211,12 +216,7 @@ mod tests {
     #[test]
     fn it_runs_one_page_ahead_and_stops_when_dropped() {
         let (url, served) = server(100);
-        let p = Prefetcher::start(
-            client(&url),
-            "/v1/things".into(),
-            ListParams::default(),
-            None,
-        );
+        let p = from_start(&url);
         let first = p.next(&|| {}).unwrap();
         assert!(first.page.is_ok());
         std::thread::sleep(Duration::from_millis(300));
