@@ -93,11 +93,21 @@ enum Node<'a> {
 }
 
 struct Parser<'a> {
+    /// The bytes of a `&str`: valid UTF-8.
     s: &'a [u8],
     i: usize,
 }
 
 impl<'a> Parser<'a> {
+    /// The text between two positions the parser stopped at. Those are always at an ASCII
+    /// byte (a delimiter, quote, backslash or digit) or the end, never inside a multi-byte
+    /// character, so the slice of the valid UTF-8 input is valid UTF-8 too.
+    fn text(&self, from: usize, to: usize) -> &'a str {
+        debug_assert!(std::str::from_utf8(&self.s[from..to]).is_ok());
+        // SAFETY: see above; checked in debug builds.
+        unsafe { std::str::from_utf8_unchecked(&self.s[from..to]) }
+    }
+
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.s.get(self.i) {
             self.i += 1;
@@ -198,9 +208,7 @@ impl<'a> Parser<'a> {
             return None; // exponents: numeric_in's rules for them are left to Postgres
         }
         // ASCII digits, '-' and '.' only: always valid UTF-8.
-        std::str::from_utf8(&self.s[start..self.i])
-            .ok()
-            .map(Node::Num)
+        Some(Node::Num(self.text(start, self.i)))
     }
 
     /// A string at `"`: borrowed when it has no escapes.
@@ -210,7 +218,7 @@ impl<'a> Parser<'a> {
         loop {
             match *self.s.get(self.i)? {
                 b'"' => {
-                    let raw = std::str::from_utf8(&self.s[start..self.i]).ok()?;
+                    let raw = self.text(start, self.i);
                     self.i += 1;
                     return Some(Cow::Borrowed(raw));
                 }
@@ -219,7 +227,7 @@ impl<'a> Parser<'a> {
                 _ => self.i += 1,
             }
         }
-        let mut out = String::from(std::str::from_utf8(&self.s[start..self.i]).ok()?);
+        let mut out = String::from(self.text(start, self.i));
         loop {
             match *self.s.get(self.i)? {
                 b'"' => {
@@ -271,7 +279,7 @@ impl<'a> Parser<'a> {
                     {
                         self.i += 1;
                     }
-                    out.push_str(std::str::from_utf8(&self.s[run..self.i]).ok()?);
+                    out.push_str(self.text(run, self.i));
                 }
             }
         }
