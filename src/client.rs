@@ -109,7 +109,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(kind: ErrorKind, status: Option<u16>, message: String) -> ApiError {
+    pub(crate) fn new(kind: ErrorKind, status: Option<u16>, message: String) -> ApiError {
         ApiError {
             kind,
             status,

@@ -7,7 +7,8 @@
 //! client's retry waits; a request already on the wire finishes first (bounded by the
 //! client's timeout), and its page is dropped.
 
-use crate::client::{ApiError, Client, ListParams, Page};
+use crate::client::{ApiError, Client, ErrorKind, ListParams, Page};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
 use std::sync::Arc;
@@ -27,6 +28,17 @@ pub struct Fetched {
 pub struct Prefetcher {
     rx: Receiver<Fetched>,
     stop: Arc<AtomicBool>,
+    /// The last page (or an error) has been handed over.
+    finished: Cell<bool>,
+}
+
+/// Whether nothing follows this page: an error, the end of the list, or a cursor that does not
+/// move (a server bug would loop). The thread stops after it too.
+fn is_last(f: &Fetched) -> bool {
+    match &f.page {
+        Ok(p) => !p.has_more || p.count == 0 || p.last_id.is_none() || p.last_id == f.after,
+        Err(_) => true,
+    }
 }
 
 /// Unwinds the thread when it is told to stop (from inside the client's interrupt checks).
@@ -58,13 +70,6 @@ impl Prefetcher {
                     interrupt();
                     let fetched_at = unix_now().floor();
                     let page = client.list_page(&path, &params, after.as_deref(), &interrupt);
-                    let next = match &page {
-                        Ok(p) => p
-                            .last_id
-                            .clone()
-                            .filter(|id| p.has_more && p.count > 0 && after.as_ref() != Some(id)),
-                        Err(_) => None,
-                    };
                     let jsonb = page
                         .as_ref()
                         .ok()
@@ -75,24 +80,48 @@ impl Prefetcher {
                         jsonb,
                         after: after.clone(),
                     };
-                    if tx.send(fetched).is_err() || next.is_none() {
+                    let last = is_last(&fetched);
+                    let next = fetched.page.as_ref().ok().and_then(|p| p.last_id.clone());
+                    if tx.send(fetched).is_err() || last {
                         break;
                     }
                     after = next;
                 }
             }));
         });
-        Prefetcher { rx, stop }
+        Prefetcher {
+            rx,
+            stop,
+            finished: Cell::new(false),
+        }
     }
 
     /// The next page, or None after the last one (or after an error page). `wait` runs every
-    /// 50 ms while the page is not there yet (the caller checks for query cancel in it).
+    /// 50 ms while the page is not there yet (the caller checks for query cancel in it). A
+    /// thread that ended before the last page (a panic: a bug) is an error page, never a
+    /// silent end of the list, which a complete sync would take as "every other object is gone".
     pub fn next(&self, wait: &dyn Fn()) -> Option<Fetched> {
+        if self.finished.get() {
+            return None;
+        }
         loop {
             match self.rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(f) => return Some(f),
+                Ok(f) => {
+                    self.finished.set(is_last(&f));
+                    return Some(f);
+                }
                 Err(RecvTimeoutError::Timeout) => wait(),
-                Err(RecvTimeoutError::Disconnected) => return None,
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.finished.set(true);
+                    let message =
+                        "the page fetcher stopped before the last page (see the server log)";
+                    return Some(Fetched {
+                        page: Err(ApiError::new(ErrorKind::Decode, None, message.into())),
+                        fetched_at: unix_now().floor(),
+                        jsonb: None,
+                        after: None,
+                    });
+                }
             }
         }
     }
@@ -232,6 +261,37 @@ mod tests {
         std::thread::sleep(Duration::from_millis(300));
         assert_eq!(served.load(Ordering::SeqCst), after_drop);
         assert!(after_drop <= 4, "{after_drop}");
+    }
+
+    #[test]
+    fn a_thread_gone_before_the_last_page_is_an_error_not_the_end() {
+        let (tx, rx) = sync_channel(1);
+        let p = Prefetcher {
+            rx,
+            stop: Arc::new(AtomicBool::new(false)),
+            finished: Cell::new(false),
+        };
+        let page = Page {
+            body: "{}".into(),
+            has_more: true,
+            count: 2,
+            last_id: Some("o1".into()),
+        };
+        tx.send(Fetched {
+            page: Ok(page),
+            fetched_at: 0.0,
+            jsonb: None,
+            after: None,
+        })
+        .unwrap();
+        drop(tx); // the thread died with more pages to go
+        assert!(p.next(&|| {}).unwrap().page.is_ok());
+        let gone = p.next(&|| {}).unwrap().page.unwrap_err();
+        assert!(
+            gone.message.contains("stopped before the last page"),
+            "{gone}"
+        );
+        assert!(p.next(&|| {}).is_none());
     }
 
     #[test]
