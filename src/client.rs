@@ -595,6 +595,17 @@ pub struct Page {
     pub last_id: Option<String>,
 }
 
+impl Page {
+    /// The cursor of the page after this one (fetched after `after`), or None when this is
+    /// the last: no more, an empty page, or a cursor that does not move (a server bug would
+    /// loop forever).
+    pub fn next_cursor(&self, after: Option<&str>) -> Option<String> {
+        self.last_id
+            .clone()
+            .filter(|id| self.has_more && self.count > 0 && after != Some(id.as_str()))
+    }
+}
+
 /// Follows `starting_after` through a list until `has_more` is false.
 #[derive(Debug)]
 pub struct Pager<'a> {
@@ -616,10 +627,7 @@ impl Pager<'_> {
                 .list_page(&self.path, &self.params, self.cursor.as_deref(), interrupt);
         match &result {
             Ok(page) => {
-                // An empty page or a cursor that does not move would loop forever.
-                let next = page.last_id.clone().filter(|id| {
-                    page.has_more && page.count > 0 && self.cursor.as_ref() != Some(id)
-                });
+                let next = page.next_cursor(self.cursor.as_deref());
                 self.done = next.is_none();
                 self.cursor = next;
             }

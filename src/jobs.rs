@@ -84,8 +84,8 @@ fn sync_job_step(job_id: i64) -> bool {
         );
         pages += 1;
         objects += page.count as i64;
-        if page.has_more && page.last_id.is_some() && page.last_id != job.cursor {
-            cursor = page.last_id;
+        if let Some(next) = page.next_cursor(job.cursor.as_deref()) {
+            cursor = Some(next);
         } else {
             cursor = None;
             parent_cursor = parent
@@ -157,22 +157,7 @@ fn sync_events() -> i64 {
     }
     // Apply what is pending oldest first (the API pages newest first), stripe.event_batch_size
     // events per statement per type, then whatever is due for a retry.
-    let mut processed = 0;
-    loop {
-        let n = spi(
-            "processing pending events",
-            Spi::get_one_with_args::<i64>(
-                "SELECT stripe._drain_events($1)",
-                &[crate::gucs::EVENT_BATCH_SIZE.get().into()],
-            ),
-        )
-        .unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        processed += n;
-    }
-    processed += spi(
+    let processed = spi(
         "processing pending events",
         Spi::get_one::<i64>("SELECT stripe.process_pending()"),
     )

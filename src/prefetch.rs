@@ -32,13 +32,12 @@ pub struct Prefetcher {
     finished: Cell<bool>,
 }
 
-/// Whether nothing follows this page: an error, the end of the list, or a cursor that does not
-/// move (a server bug would loop). The thread stops after it too.
+/// Whether nothing follows this page: an error, or the last page (`Page::next_cursor`). The
+/// thread stops after it too.
 fn is_last(f: &Fetched) -> bool {
-    match &f.page {
-        Ok(p) => !p.has_more || p.count == 0 || p.last_id.is_none() || p.last_id == f.after,
-        Err(_) => true,
-    }
+    f.page
+        .as_ref()
+        .map_or(true, |p| p.next_cursor(f.after.as_deref()).is_none())
 }
 
 /// Unwinds the thread when it is told to stop (from inside the client's interrupt checks).
@@ -80,9 +79,12 @@ impl Prefetcher {
                         jsonb,
                         after: after.clone(),
                     };
-                    let last = is_last(&fetched);
-                    let next = fetched.page.as_ref().ok().and_then(|p| p.last_id.clone());
-                    if tx.send(fetched).is_err() || last {
+                    let next = fetched
+                        .page
+                        .as_ref()
+                        .ok()
+                        .and_then(|p| p.next_cursor(after.as_deref()));
+                    if tx.send(fetched).is_err() || next.is_none() {
                         break;
                     }
                     after = next;

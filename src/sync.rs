@@ -227,11 +227,10 @@ fn sync_list(
             },
             clock.elapsed().as_secs_f64()
         );
-        // Stop on the last page, and on a cursor that does not move (a server bug would loop).
-        if !page.has_more || page.last_id.is_none() || page.last_id == cursor {
+        cursor = page.next_cursor(cursor.as_deref());
+        if cursor.is_none() {
             break;
         }
-        cursor = page.last_id;
     }
 }
 
