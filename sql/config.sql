@@ -1,47 +1,25 @@
 -- djstripe_pg: configuration functions. Secrets go in through these and never come back out:
 -- no function returns a key or a webhook secret, and errors never echo them.
 
-CREATE FUNCTION stripe.set_api_key(key text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    -- Stripe secret keys are sk_… (secret) or rk_… (restricted); publishable keys (pk_…) cannot
-    -- read the API. The message names the prefix only, never the key.
-    IF key IS NULL OR key !~ '^(sk|rk)_(test|live)_[A-Za-z0-9_]+$' THEN
-        RAISE EXCEPTION 'stripe.set_api_key: not a Stripe secret key'
-            USING ERRCODE = '22023',
-                  HINT = 'Use a secret key (sk_test_…, sk_live_…) or a restricted key (rk_…) from the Stripe dashboard.';
-    END IF;
-    INSERT INTO stripe._api_key (singleton, api_key) VALUES (true, key)
-    ON CONFLICT (singleton) DO UPDATE SET api_key = excluded.api_key, set_at = now();
-END
-$$;
-COMMENT ON FUNCTION stripe.set_api_key(text) IS
-    'Stores the Stripe secret key used by stripe.sync. Readable by no role but the extension owner.';
+-- stripe.set_api_key(text), stripe.add_webhook_secret(text) and
+-- stripe.remove_webhook_secret(text) are in src/secrets.rs: executable by everyone, they check
+-- the caller themselves with statement logging off, so that no refused or mistyped call writes
+-- its secret to the server log. Who may call them is who may execute this marker:
+CREATE FUNCTION stripe._manage_secrets() RETURNS void
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT NULL::void $$;
+COMMENT ON FUNCTION stripe._manage_secrets() IS
+    'Does nothing: EXECUTE on it is the privilege to set the API key and webhook secrets '
+    '(stripe.grant_admin_access gives it).';
 
-CREATE FUNCTION stripe.add_webhook_secret(secret text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+-- The functions above, which PUBLIC may execute because they check the caller themselves.
+CREATE FUNCTION stripe._self_checking() RETURNS regprocedure[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-    IF secret IS NULL OR secret !~ '^whsec_[A-Za-z0-9_]+$' THEN
-        RAISE EXCEPTION 'stripe.add_webhook_secret: not a webhook signing secret'
-            USING ERRCODE = '22023',
-                  HINT = 'Signing secrets start with whsec_; copy it from the webhook endpoint or `stripe listen`.';
-    END IF;
-    INSERT INTO stripe._webhook_secrets (secret) VALUES (secret) ON CONFLICT DO NOTHING;
-END
+    SELECT ARRAY[to_regprocedure('stripe.set_api_key(text)'),
+                 to_regprocedure('stripe.add_webhook_secret(text)'),
+                 to_regprocedure('stripe.remove_webhook_secret(text)')]
 $$;
-COMMENT ON FUNCTION stripe.add_webhook_secret(text) IS
-    'Adds a webhook signing secret; several may be active at once (rotation).';
-
-CREATE FUNCTION stripe.remove_webhook_secret(secret text) RETURNS boolean
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH gone AS (DELETE FROM stripe._webhook_secrets s WHERE s.secret = $1 RETURNING 1)
-    SELECT count(*) > 0 FROM gone
-$$;
-COMMENT ON FUNCTION stripe.remove_webhook_secret(text) IS
-    'Removes a webhook signing secret; returns whether it was configured.';
 
 -- What is configured, without revealing it: safe for any role that may see it.
 CREATE FUNCTION stripe.config() RETURNS TABLE (setting text, value text)

@@ -38,18 +38,20 @@
 -- parameters needs v9, so PostgREST 9 or later is required; Stripe cannot send the Prefer
 -- header that older versions needed.
 --
--- The status. An error becomes a response by its SQLSTATE (Error.hs, pgErrorStatus /
--- mapSQLtoHTTP; these rows are the same from v7.0.0 to main): PTxyz answers HTTP xyz;
--- otherwise 28xxx would be 403, 55xxx and 38xxx 500, 08xxx 503, and the rest of 22xxx 400. Docs:
--- https://docs.postgrest.org/en/latest/references/errors.html#raise-errors-with-http-status-codes
--- (the response.status setting, …/transactions.html#response-status-code, only applies to a
--- transaction that succeeds). So ingest's errors are raised again as PT400, PT413, PT500 or
--- PT502: an error rolls the whole transaction back, so a rejected delivery writes nothing.
--- PostgREST takes the reason phrase of a PTxyz status from the error message, which is why our
--- messages are short fixed ASCII and the details go in DETAIL and HINT. 503 is avoided: v10–v12
--- take any 503 response for a lost database connection and restart their connection worker
--- (src/PostgREST/App.hs, `when (isServiceUnavailable response) connWorker`).
---
+-- The status. A function that returns normally is answered with the status in the
+-- response.status setting, if it set one (Response.hs overrideStatusHeaders), and PostgREST
+-- commits its transaction unless the request or db-tx-end asked for a rollback (MainTx.hs
+-- optionalRollback; Stripe sends no Prefer header). Docs:
+-- https://docs.postgrest.org/en/latest/references/transactions.html#response-status-code
+-- So stripe.webhook answers every delivery itself: 200 with ingest's result, or the error's
+-- status with a body shaped like PostgREST's own errors ({code, message, details, hint}, code
+-- PTxyz), and the transaction commits the request's line in stripe.webhook_requests, so that
+-- a rejected delivery is recorded with its reason; the ingest itself rolled back to its block,
+-- so nothing else of a failed delivery is written. Only a cancel (statement_timeout) still
+-- raises: PostgREST then answers 500 from the SQLSTATE and nothing at all is written.
+-- PostgREST takes the reason phrase of a status from the standard list, so the messages stay
+-- short and the details go in the body.
+
 -- Stripe retries any delivery not answered 2xx and shows the response in the dashboard.
 
 -- ---------------------------------------------------------------------------------------------
@@ -61,9 +63,7 @@ AS $fn$
 DECLARE
     -- A json value's text is its input, byte for byte: what Stripe signed.
     payload text := $1::text;
-    -- Events are far smaller. A constant until stripe.webhook_max_bytes exists as a setting;
-    -- once it does (superuser-only, like every stripe.* setting) it is read below.
-    max_bytes bigint := 1048576;
+    max_bytes bigint;
     sig text;
     result jsonb;
     err_state text;
@@ -71,70 +71,87 @@ DECLARE
     err_hint text;
     http integer;
 BEGIN
-    IF payload IS NULL THEN
-        RAISE EXCEPTION 'stripe.webhook: no request body'
-            USING ERRCODE = 'PT400',
-                  HINT = 'POST the event Stripe sent, with Content-Type: application/json.';
-    END IF;
-
     -- Calling into the library defines the stripe.* settings in this session first, so that a
     -- placeholder set before it was loaded cannot stand in for the real (superuser) setting.
     PERFORM stripe.version();
     -- pg_settings has the value in its base unit, and never shows a placeholder.
-    SELECT coalesce(max(s.setting::bigint * CASE s.unit WHEN 'kB' THEN 1024 WHEN 'MB' THEN 1048576 ELSE 1 END),
-                    max_bytes)
+    SELECT s.setting::bigint * CASE s.unit WHEN 'kB' THEN 1024 WHEN 'MB' THEN 1048576 ELSE 1 END
       INTO max_bytes FROM pg_settings s WHERE s.name = 'stripe.webhook_max_bytes';
-    IF octet_length(payload) > max_bytes THEN
-        RAISE EXCEPTION 'stripe.webhook: request body too large'
-            USING ERRCODE = 'PT413',
-                  DETAIL = format('The body has %s bytes; the limit is %s bytes.', octet_length(payload), max_bytes),
-                  HINT = 'Stripe events are much smaller than this: check what is posting to this endpoint.';
-    END IF;
-
     -- PostgREST 9+: one JSON object of lowercased header names. PostgREST <= 8 (and 9-11 with
     -- db-use-legacy-gucs on PostgreSQL < 14): one setting per header.
     sig := coalesce(nullif(current_setting('request.headers', true), '')::json ->> 'stripe-signature',
                     nullif(current_setting('request.header.stripe-signature', true), ''));
+    IF payload IS NULL THEN
+        RETURN stripe._webhook_reply(400, 'stripe.webhook: no request body', 'The request had no body.', NULL,
+            'POST the event Stripe sent, with Content-Type: application/json.', '', sig);
+    END IF;
+    IF octet_length(payload) > max_bytes THEN
+        RETURN stripe._webhook_reply(413, 'stripe.webhook: request body too large',
+            format('The body has %s bytes; the limit is %s bytes.', octet_length(payload), max_bytes), NULL,
+            'Stripe events are much smaller than this: check what is posting to this endpoint.',
+            left(payload, 2048), sig);
+    END IF;
 
     BEGIN
         result := stripe.ingest_webhook(payload, sig);
-    EXCEPTION WHEN OTHERS THEN  -- not query_canceled: a cancelled statement stays one (500)
+    EXCEPTION WHEN query_canceled THEN
+        RAISE;  -- a cancelled statement stays one (500), and writes nothing
+    WHEN OTHERS THEN
+        -- The failed ingest rolled back to this block: nothing of the event was written.
         GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
                                 err_hint = PG_EXCEPTION_HINT;
         http := CASE
-            -- Stripe's request is at fault: a retry of the same bytes fails the same way.
-            WHEN err_state IN ('28000', '22008', '22P02', '22023', '22004') THEN 400
+            -- Stripe's request is at fault, or its payload cannot be stored: a retry of the same
+            -- bytes fails the same way, so Stripe must not retry it for three days.
+            WHEN stripe._webhook_outcome(err_state) = 'rejected' THEN 400
             -- The Stripe API (completing a truncated nested list) was unreachable or failed.
             WHEN err_state LIKE '08%' OR err_state LIKE '38%' THEN 502
             -- Ours: no webhook secret configured (55000), a conflict, a bug. A retry may succeed.
             ELSE 500
         END;
-        RAISE EXCEPTION USING
-            ERRCODE = 'PT' || http,
-            MESSAGE = CASE
-                WHEN err_state = '28000' THEN 'stripe.webhook: signature verification failed'
-                WHEN err_state = '22008' THEN 'stripe.webhook: signature timestamp outside the tolerance'
-                WHEN http = 400 THEN 'stripe.webhook: request body is not a Stripe event'
+        RETURN stripe._webhook_reply(http,
+            CASE
+                WHEN err_state LIKE '28%' THEN 'stripe.webhook: signature verification failed'
+                WHEN err_state IN ('22P02', '22023', '22004') THEN 'stripe.webhook: request body is not a Stripe event'
+                WHEN http = 400 THEN 'stripe.webhook: the event cannot be stored'
                 WHEN http = 502 THEN 'stripe.webhook: Stripe API request failed'
                 WHEN err_state = '55000' THEN 'stripe.webhook: not configured'
                 ELSE 'stripe.webhook: processing failed'
             END,
-            DETAIL = format('%s (SQLSTATE %s)', err_message, err_state),
-            HINT = coalesce(nullif(err_hint, ''), CASE
+            format('%s (SQLSTATE %s)', err_message, err_state), err_state,
+            coalesce(nullif(err_hint, ''), CASE
                 WHEN http = 400 THEN 'Stripe signs the exact body: it must reach stripe.webhook unchanged, with its Stripe-Signature header.'
                 ELSE 'Nothing was written; Stripe retries the delivery.'
-            END);
+            END),
+            payload, sig);
     END;
+    PERFORM stripe._log_webhook(result ->> 'result', NULL, NULL, result ->> 'event_id',
+                                result ->> 'event_type', payload, NULL);
     RETURN result;
 END
 $fn$;
 COMMENT ON FUNCTION stripe.webhook(json) IS
     'Webhook endpoint for PostgREST / Supabase: POST /rpc/webhook with Stripe''s request as it is. '
     'Verifies the Stripe-Signature header (request.headers) over the exact body and ingests the event '
-    'like stripe.ingest_webhook. 200 with its result (applied, stale, ignored, duplicate, queued); '
-    'errors as PostgREST statuses: 400 bad signature, stale timestamp or not an event; 413 body over '
-    'the size cap (1 MiB); 500 processing failed; 502 the Stripe API failed. Nothing is '
+    'like stripe.ingest_webhook; logs every call in stripe.webhook_requests. 200 with its result '
+    '(applied, stale, ignored, duplicate, queued); otherwise, through response.status, 400 bad '
+    'signature, stale timestamp, not an event or a payload that cannot be stored; 413 body over '
+    'the size cap (1 MiB); 500 processing failed; 502 the Stripe API failed, with a body like '
+    'PostgREST''s errors ({code: PTxyz, message, details, hint}). Nothing but the log line is '
     'written on any error.';
+
+-- Answers a failed delivery: its status (response.status), its log line, and the body.
+CREATE FUNCTION stripe._webhook_reply(http integer, message text, details text, sqlstate text,
+                                      hint text, payload text, sig text) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM set_config('response.status', http::text, true);
+    PERFORM stripe._log_webhook(CASE WHEN http < 500 THEN 'rejected' ELSE 'failed' END,
+                                coalesce(sqlstate, 'PT' || http), details, NULL, NULL, payload, sig);
+    RETURN jsonb_build_object('code', 'PT' || http, 'message', message, 'details', details, 'hint', hint);
+END
+$$;
 
 -- ---------------------------------------------------------------------------------------------
 -- Access. Everything in stripe is private to the extension owner until granted; these grant
@@ -165,6 +182,9 @@ AS $$
         SELECT p.oid::regprocedure::text, 'function', 'EXECUTE'
           FROM pg_proc p
          WHERE p.pronamespace = 'stripe'::regnamespace AND has_function_privilege(grantee, p.oid, 'EXECUTE')
+           -- PUBLIC may call these, but they refuse whoever may not manage secrets
+           AND (p.oid <> ALL (stripe._self_checking())
+                OR has_function_privilege(grantee, 'stripe._manage_secrets()', 'EXECUTE'))
     ) o
      WHERE o.privileges IS NOT NULL
     ORDER BY 2, 1
@@ -197,6 +217,7 @@ BEGIN
     -- install, and again here for functions added since (an upgrade), because USAGE on the
     -- schema would otherwise make them callable by this role.
     REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA stripe FROM PUBLIC;
+    PERFORM stripe._grant_self_checking();
     SELECT array_agg(r.object || ' (' || r.privileges || ')') INTO more
       FROM stripe.access_report(grantee) r
      WHERE r.kind <> 'schema' AND r.object <> 'stripe.webhook(json)';
@@ -262,6 +283,7 @@ BEGIN
               ORDER BY 1 LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', o.fn, grantee);
     END LOOP;
+    EXECUTE format('GRANT EXECUTE ON FUNCTION stripe._manage_secrets() TO %s', grantee);
 END
 $$;
 COMMENT ON FUNCTION stripe.grant_admin_access(regrole) IS
@@ -283,6 +305,22 @@ $$;
 COMMENT ON FUNCTION stripe.revoke_access(regrole) IS
     'Takes back everything granted to a role in schema stripe (not what it has through other roles).';
 
--- Nothing in stripe is PUBLIC's: a role needs one of the grants above. (sql/grants.sql revokes
--- functions created after this file.)
+-- The functions that take secrets in are PUBLIC's, and refuse whoever may not manage secrets
+-- (src/secrets.rs): Postgres' own refusal would log the statement, secret and all.
+CREATE FUNCTION stripe._grant_self_checking() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    fn regprocedure;
+BEGIN
+    FOREACH fn IN ARRAY stripe._self_checking() LOOP
+        IF fn IS NOT NULL THEN
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC', fn);
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- Nothing else in stripe is PUBLIC's: a role needs one of the grants above. (sql/grants.sql
+-- revokes functions created after this file.)
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA stripe FROM PUBLIC;

@@ -7,9 +7,11 @@
 --   typed columns generated from data, named as Stripe names them (nested fields joined by _);
 --                 amounts are integer minor units, timestamps timestamptz
 --   synced_at     when djstripe_pg last wrote the row (wall clock)
---   synced_from   what wrote it: 'sync' or the id of the event applied
---   stripe_as_of  the Stripe time the data reflects: the event's created time, or the moment a
---                 sync fetched the page. An event older than this never overwrites the row.
+--   synced_from   what wrote it: 'sync' (a list page), 'retrieve' (the object fetched on its own),
+--                 the id of the event applied; for a row marked deleted on Stripe's word by a
+--                 retrieve, 'retrieve:deleted' or 'retrieve:resource_missing'
+--   stripe_as_of  the Stripe time the data reflects: the event's created second, or the exact
+--                 moment the fetch started. Older data never overwrites the row (src/ordering.rs).
 
 -- Settings that must not be readable by anyone but the extension owner. Revoked from PUBLIC in
 -- grants.sql; reached only through SECURITY DEFINER functions.
@@ -84,9 +86,20 @@ CREATE TABLE stripe.sync_runs (
     objects bigint NOT NULL DEFAULT 0,
     pages integer NOT NULL DEFAULT 0,
     marked_deleted bigint NOT NULL DEFAULT 0,
-    since timestamptz
+    since timestamptz,
+    sweep text,
+    skipped jsonb NOT NULL DEFAULT '[]'
 );
 COMMENT ON TABLE stripe.sync_runs IS 'The last completed stripe.sync of each object type.';
+COMMENT ON COLUMN stripe.sync_runs.started_at IS 'When the walk''s first request started';
+COMMENT ON COLUMN stripe.sync_runs.marked_deleted IS
+    'Objects the walk did not see that Stripe, asked for each, said are deleted';
+COMMENT ON COLUMN stripe.sync_runs.since IS 'The created[gte] window of the walk; NULL: the whole list';
+COMMENT ON COLUMN stripe.sync_runs.sweep IS
+    'What was done with the mirrored objects a complete walk did not see: how many were '
+    'retrieved and what Stripe said, or why none was checked';
+COMMENT ON COLUMN stripe.sync_runs.skipped IS
+    'Objects Postgres could not store (id, page, SQLSTATE, error); the rest of the type was synced';
 
 -- ---------------------------------------------------------------------------------------------
 -- background sync jobs (stripe.sync_async): one page per transaction, resumable from the cursor
@@ -101,6 +114,10 @@ CREATE TABLE stripe.sync_jobs (
     pages integer NOT NULL DEFAULT 0,
     objects bigint NOT NULL DEFAULT 0,
     marked_deleted bigint NOT NULL DEFAULT 0,
+    walk_started_at timestamptz,
+    walk jsonb,
+    checks jsonb,
+    sweep text,
     error text,
     attempts integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz,
@@ -112,18 +129,91 @@ CREATE TABLE stripe.sync_jobs (
 CREATE INDEX sync_jobs_open_idx ON stripe.sync_jobs (id) WHERE state IN ('queued', 'running');
 COMMENT ON TABLE stripe.sync_jobs IS
     'Background syncs: cursor (and parent_cursor for per-parent types) is where the next page starts.';
+COMMENT ON COLUMN stripe.sync_jobs.walk_started_at IS
+    'When the walk''s first request started: what it did not see is judged against this moment';
+COMMENT ON COLUMN stripe.sync_jobs.walk IS
+    'The current list''s pages so far, as checked for contradictions (cycles, time going back)';
+COMMENT ON COLUMN stripe.sync_jobs.checks IS
+    'After a complete walk: the unseen objects still to be retrieved before the job is done';
+COMMENT ON COLUMN stripe.sync_jobs.sweep IS 'What the check of unseen objects found';
+
+-- ---------------------------------------------------------------------------------------------
+-- objects to retrieve from Stripe: two versions nothing orders (two updates in one second, an
+-- update and a fetch of that second); the answer is newer than both (src/ordering.rs)
+CREATE TABLE stripe.refetch_queue (
+    object_type text NOT NULL,
+    id text NOT NULL,
+    parent text,
+    account_id text NOT NULL DEFAULT '',
+    reason text NOT NULL,
+    queued_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz,
+    last_error text,
+    PRIMARY KEY (object_type, id, account_id)
+);
+COMMENT ON TABLE stripe.refetch_queue IS
+    'Objects whose mirrored version may not be the newest: retrieved by the background worker, '
+    'stripe.process_pending() and stripe.sync_events(), then removed.';
+COMMENT ON COLUMN stripe.refetch_queue.object_type IS 'The catalog type (stripe.object_types)';
+COMMENT ON COLUMN stripe.refetch_queue.id IS 'The object''s id';
+COMMENT ON COLUMN stripe.refetch_queue.parent IS 'Its parent''s id, for types retrieved under one';
+COMMENT ON COLUMN stripe.refetch_queue.account_id IS 'The Connect account ('''' for the platform''s own)';
+COMMENT ON COLUMN stripe.refetch_queue.reason IS 'tie: two versions of one second that nothing orders';
+COMMENT ON COLUMN stripe.refetch_queue.queued_at IS 'When it was queued';
+COMMENT ON COLUMN stripe.refetch_queue.attempts IS 'Failed retrieves so far (retried with backoff)';
+COMMENT ON COLUMN stripe.refetch_queue.next_attempt_at IS 'Not before this time after a failure';
+COMMENT ON COLUMN stripe.refetch_queue.last_error IS 'Why the last retrieve failed';
+
+-- ---------------------------------------------------------------------------------------------
+-- the Events-API catch-up (stripe.sync_events): how far each account's walk has reached
+CREATE TABLE stripe.event_catchup (
+    account_id text NOT NULL,
+    livemode boolean NOT NULL,
+    walked_to timestamptz NOT NULL,
+    started_at timestamptz NOT NULL,
+    finished_at timestamptz NOT NULL,
+    new_events bigint NOT NULL DEFAULT 0,
+    skipped_items bigint NOT NULL DEFAULT 0,
+    gap_from timestamptz,
+    gap_to timestamptz,
+    PRIMARY KEY (account_id, livemode)
+);
+COMMENT ON TABLE stripe.event_catchup IS
+    'Per account and mode, the high-water mark of stripe.sync_events: every event created before '
+    'walked_to has been recorded. Webhooks do not move it.';
+COMMENT ON COLUMN stripe.event_catchup.account_id IS 'The Connect account ('''' for the platform''s own)';
+COMMENT ON COLUMN stripe.event_catchup.livemode IS 'The mode of the key the walk used';
+COMMENT ON COLUMN stripe.event_catchup.walked_to IS
+    'Every event created before this has been recorded (the last walk''s start, by the earlier of '
+    'Stripe''s clock and ours); the next walk lists from here less stripe.sync_events_overlap';
+COMMENT ON COLUMN stripe.event_catchup.started_at IS 'When the last walk started';
+COMMENT ON COLUMN stripe.event_catchup.finished_at IS 'When it finished';
+COMMENT ON COLUMN stripe.event_catchup.new_events IS 'Events it recorded that were not recorded before';
+COMMENT ON COLUMN stripe.event_catchup.skipped_items IS 'Items of its pages that were not events with an id';
+COMMENT ON COLUMN stripe.event_catchup.gap_from IS
+    'Start of a span whose events Stripe no longer had (over 30 days since the previous walk): '
+    'only a full stripe.sync_all() closes it';
+COMMENT ON COLUMN stripe.event_catchup.gap_to IS 'End of that span';
 
 -- Background workers record themselves here so that ingest can wake them after a commit.
 CREATE TABLE stripe.workers (
-    database name PRIMARY KEY,
+    database name NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('events', 'sync')),
     pid integer NOT NULL,
     started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    heartbeat_at timestamptz NOT NULL DEFAULT clock_timestamp()
+    heartbeat_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (database, kind)
 );
+COMMENT ON TABLE stripe.workers IS
+    'The background workers of each database: events (applies queued events) and sync (sync jobs, '
+    'retrieves); new work wakes the one it is for.';
 
 -- Keep mirror data and configuration in pg_dump output (extension tables are skipped otherwise).
 SELECT pg_catalog.pg_extension_config_dump('stripe.events', '');
 SELECT pg_catalog.pg_extension_config_dump('stripe.sync_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('stripe.sync_jobs', '');
+SELECT pg_catalog.pg_extension_config_dump('stripe.refetch_queue', '');
+SELECT pg_catalog.pg_extension_config_dump('stripe.event_catchup', '');
 SELECT pg_catalog.pg_extension_config_dump('stripe._api_key', '');
 SELECT pg_catalog.pg_extension_config_dump('stripe._webhook_secrets', '');

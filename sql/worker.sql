@@ -1,7 +1,7 @@
--- djstripe_pg: event processing and background syncs. The background worker
--- (src/worker.rs) calls stripe._work_once() in a loop, one transaction each (a chunk of pending
--- events, one retry, or one sync job page); without the worker, stripe.process_pending() (e.g.
--- from pg_cron) does the same in the foreground.
+-- djstripe_pg: event processing and background syncs. The background workers (src/worker.rs)
+-- call stripe._work_events() (a chunk of pending events, or one retry) and stripe._work_sync()
+-- (objects to retrieve, or one sync job page) in a loop, one transaction each; without the
+-- workers, stripe.process_pending() (e.g. from pg_cron) does the same in the foreground.
 
 -- Applies one recorded event; on error records it and schedules a retry with exponential
 -- backoff (10 s, 20 s, 40 s … capped at 1 h) until stripe.event_max_attempts.
@@ -100,16 +100,30 @@ BEGIN
 END
 $$;
 
--- One unit of background work: the oldest pending events (stripe.event_batch_size of them,
--- together), else one failed event whose retry is due, else the next page of the oldest open
--- sync job. Returns how many pending events it applied (0 when it did something else), or NULL
--- when there was nothing to do.
-CREATE FUNCTION stripe._work_once() RETURNS bigint
+-- The advisory lock that marks a sync job taken (any bigint id; the first key namespaces it).
+CREATE FUNCTION stripe._job_lock(job_id bigint, wait boolean) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k1 integer := hashtext('djstripe_pg.sync_job') # (job_id >> 31)::integer;
+    k2 integer := (job_id & 2147483647)::integer;
+BEGIN
+    IF wait THEN
+        PERFORM pg_advisory_xact_lock(k1, k2);
+        RETURN true;
+    END IF;
+    RETURN pg_try_advisory_xact_lock(k1, k2);
+END
+$$;
+
+-- One step of the events worker: the oldest pending events (stripe.event_batch_size of them,
+-- together), else one failed event whose retry is due. Returns how many pending events it
+-- applied (0 when it retried one instead), or NULL when there was nothing to do.
+CREATE FUNCTION stripe._work_events() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     ev text;
-    job bigint;
     n bigint;
 BEGIN
     n := stripe._drain_events(current_setting('stripe.event_batch_size')::integer);
@@ -121,15 +135,40 @@ BEGIN
         PERFORM stripe._process_event(ev);
         RETURN 0;
     END IF;
-    -- An advisory lock, not a row lock, marks the job taken: a row lock would be retaken at
-    -- once by the next step, and stripe.cancel_sync (an UPDATE of that row) could starve.
-    FOR job IN SELECT j.id FROM stripe.sync_jobs j
-                WHERE j.state IN ('queued', 'running')
-                  AND coalesce(j.next_attempt_at, '-infinity') <= clock_timestamp()
-                ORDER BY j.id
-    LOOP
-        IF pg_try_advisory_xact_lock(hashtext('djstripe_pg.sync_job'), job::integer) THEN
-            PERFORM stripe._run_job(job);
+    RETURN NULL;
+END
+$$;
+
+-- One step of the sync worker, which does the work that talks to Stripe: a few objects due for
+-- a retrieve (stripe.refetch_queue), or the next page of the oldest open sync job; jobs_first
+-- (the worker alternates it) decides which is tried first, so neither starves the other.
+-- Returns 0 when it did something, NULL when there was nothing to do.
+CREATE FUNCTION stripe._work_sync(jobs_first boolean) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+BEGIN
+    PERFORM stripe.version();  -- loads the library, so the stripe.* settings exist
+    FOR pass IN 1..2 LOOP
+        IF (pass = 1) = jobs_first THEN
+            -- An advisory lock, not a row lock, marks the job taken: a row lock would be
+            -- retaken at once by the next step, and stripe.cancel_sync (an UPDATE of that row)
+            -- could starve.
+            FOR job IN SELECT j.id FROM stripe.sync_jobs j
+                        WHERE j.state IN ('queued', 'running')
+                          AND coalesce(j.next_attempt_at, '-infinity') <= clock_timestamp()
+                        ORDER BY j.id
+            LOOP
+                IF stripe._job_lock(job, false) THEN
+                    PERFORM stripe._run_job(job);
+                    RETURN 0;
+                END IF;
+            END LOOP;
+        ELSIF EXISTS (SELECT 1 FROM stripe._api_key)
+              AND EXISTS (SELECT 1 FROM stripe.refetch_queue
+                           WHERE coalesce(next_attempt_at, '-infinity') <= clock_timestamp()) THEN
+            PERFORM stripe._refetch_queued(20);
             RETURN 0;
         END IF;
     END LOOP;
@@ -146,6 +185,10 @@ DECLARE
     ev text;
     batch integer;
 BEGIN
+    IF max_events < 0 THEN
+        RAISE EXCEPTION 'stripe.process_pending: max_events must be NULL (all) or at least 0, not %', max_events
+            USING ERRCODE = '22023';
+    END IF;
     PERFORM stripe.version();  -- loads the library, so the stripe.* settings exist
     batch := current_setting('stripe.event_batch_size')::integer;
     -- Pending events in chunks, as the worker takes them; an event the worker holds meanwhile
@@ -165,11 +208,18 @@ BEGIN
         PERFORM stripe._process_event(ev);
         n := n + 1;
     END LOOP;
+    -- Then the objects whose newest version is in doubt: retrieved, if there is a key to ask with.
+    IF EXISTS (SELECT 1 FROM stripe._api_key) THEN
+        LOOP
+            EXIT WHEN stripe._refetch_queued(100) = 0;
+        END LOOP;
+    END IF;
     RETURN n;
 END
 $$;
 COMMENT ON FUNCTION stripe.process_pending(integer) IS
-    'Processes due pending and failed events in the foreground, oldest first (what the worker does).';
+    'Processes due pending and failed events in the foreground, oldest first, then retrieves the '
+    'objects stripe.refetch_queue holds (what the workers do).';
 
 CREATE FUNCTION stripe.reprocess_events(ids text[]) RETURNS TABLE (event_id text, result text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -198,7 +248,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_stat_activity
-                    WHERE backend_type = 'djstripe_pg worker' AND datname = current_database()) THEN
+                    WHERE backend_type = 'djstripe_pg sync worker' AND datname = current_database()) THEN
         RAISE EXCEPTION '% needs the djstripe_pg background worker, and none runs for database %',
                 what, current_database()
             USING ERRCODE = '55000',
@@ -222,7 +272,7 @@ BEGIN
     SELECT c.object_type, since FROM stripe._catalog() c
      WHERE c.object_type = sync_async.object_type OR c.table_name = sync_async.object_type
     RETURNING id INTO job;
-    PERFORM stripe._wake_worker();
+    PERFORM stripe._wake_worker('sync');
     RETURN job;
 END
 $$;
@@ -242,7 +292,7 @@ CREATE FUNCTION stripe.cancel_sync(job_id bigint) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('djstripe_pg.sync_job'), job_id::integer);
+    PERFORM stripe._job_lock(job_id, true);
     UPDATE stripe.sync_jobs SET state = 'cancelled', updated_at = clock_timestamp()
      WHERE id = job_id AND state IN ('queued', 'running');
     RETURN FOUND;
@@ -259,7 +309,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN false;
     END IF;
-    PERFORM stripe._wake_worker();
+    PERFORM stripe._wake_worker('sync');
     RETURN true;
 END
 $$;
@@ -274,7 +324,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM stripe.sync_jobs j WHERE j.id = job_id AND j.state IN ('queued', 'running')) THEN
         RAISE EXCEPTION 'sync job % is not queued or running', job_id USING ERRCODE = 'no_data_found';
     END IF;
-    PERFORM pg_advisory_xact_lock(hashtext('djstripe_pg.sync_job'), job_id::integer);
+    PERFORM stripe._job_lock(job_id, true);
     WHILE NOT stripe._sync_job_step(job_id) LOOP
     END LOOP;
     RETURN (SELECT objects FROM stripe.sync_jobs WHERE id = job_id);

@@ -48,6 +48,11 @@ pub struct ObjectType {
     pub list_params: &'static [(&'static str, &'static str)],
     /// Fields holding another catalog type's object inline (`discount`), mirrored with it.
     pub embeds: &'static [(&'static str, &'static str)],
+    /// A field Stripe bumps on every change (`updated`): between two versions of one object it
+    /// orders them more finely than the time of their event or fetch.
+    pub version_field: Option<&'static str>,
+    /// Where one object is retrieved when the list endpoint's path plus `/{id}` is not it.
+    pub retrieve_path: Option<&'static str>,
 }
 
 const BASE: ObjectType = ObjectType {
@@ -61,6 +66,8 @@ const BASE: ObjectType = ObjectType {
     created_filter: true,
     list_params: &[],
     embeds: &[],
+    version_field: None,
+    retrieve_path: None,
 };
 
 /// Declares a top-level type whose name, object and event prefix are all `$name`.
@@ -107,7 +114,7 @@ pub static CATALOG: &[ObjectType] = &[
     top!("account", "accounts", "/v1/accounts", deletion: Deleted),
     top!("customer", "customers", "/v1/customers", deletion: Deleted,
          embeds: &[("discount", "discount")]),
-    top!("product", "products", "/v1/products", deletion: Deleted),
+    top!("product", "products", "/v1/products", deletion: Deleted, version_field: Some("updated")),
     top!("price", "prices", "/v1/prices", deletion: Deleted),
     top!("plan", "plans", "/v1/plans", deletion: Deleted),
     top!("coupon", "coupons", "/v1/coupons", deletion: Deleted),
@@ -115,7 +122,8 @@ pub static CATALOG: &[ObjectType] = &[
     top!("tax_rate", "tax_rates", "/v1/tax_rates"),
     top!("tax_code", "tax_codes", "/v1/tax_codes", created_filter: false),
     top!("shipping_rate", "shipping_rates", "/v1/shipping_rates"),
-    top!("billing.meter", "billing_meters", "/v1/billing/meters", created_filter: false),
+    top!("billing.meter", "billing_meters", "/v1/billing/meters", created_filter: false,
+         version_field: Some("updated")),
     top!("entitlements.feature", "entitlements_features", "/v1/entitlements/features",
          created_filter: false),
     top!("file", "files", "/v1/files"),
@@ -247,6 +255,7 @@ pub static CATALOG: &[ObjectType] = &[
         objects: &["mandate"],
         table: "mandates",
         event_prefixes: &["mandate"],
+        retrieve_path: Some("/v1/mandates"),
         ..BASE
     },
     // Checkout
@@ -403,7 +412,8 @@ pub fn known_names() -> String {
         .join(", ")
 }
 
-/// True when an event of this type means its `data.object` no longer exists.
+/// True for the `*.deleted` events: the last thing that happens to an object. Whether the
+/// object is then gone depends on its type (`ObjectType::event_deletes`).
 pub fn is_deletion_event(event_type: &str) -> bool {
     event_type.ends_with(".deleted")
 }
@@ -424,6 +434,41 @@ impl ObjectType {
     /// Whether a full list of this type can be fetched without knowing a parent.
     pub fn top_level_list(&self) -> Option<&'static str> {
         self.list_path.filter(|p| !p.contains("{parent}"))
+    }
+
+    /// Whether an event of `event_type` means Stripe removed the object. A `*.deleted` event of
+    /// a type that ends in a status (`customer.subscription.deleted`: canceled) is the object's
+    /// final state, not its removal: the row stays, not deleted, as a later sync finds it.
+    pub fn event_deletes(&self, event_type: &str) -> bool {
+        is_deletion_event(event_type) && !matches!(self.deletion, Deletion::Status(_))
+    }
+
+    /// Whether a complete walk of this type's list may point at deleted objects (each is
+    /// retrieved before it is marked).
+    pub fn sweeps(&self) -> bool {
+        self.deletion == Deletion::Deleted && self.list_path.is_some()
+    }
+
+    /// The path that retrieves one object (`/v1/customers/cus_1`), its parent's id in place of
+    /// `{parent}`; ids are percent-encoded. None where Stripe has no such endpoint, or the type
+    /// hangs off a parent and none is known.
+    pub fn object_path(&self, parent: Option<&str>, id: &str) -> Option<String> {
+        let base = self
+            .retrieve_path
+            .or_else(|| self.list_path.map(|p| p.split('?').next().unwrap_or(p)))?;
+        let base = if base.contains("{parent}") {
+            base.replace("{parent}", &crate::form::path_segment(parent?))
+        } else {
+            base.to_string()
+        };
+        Some(format!("{base}/{}", crate::form::path_segment(id)))
+    }
+
+    /// The list endpoint of one parent's objects (`/v1/customers/cus_1/tax_ids`, or
+    /// `/v1/subscription_items?subscription=sub_1`), the parent's id percent-encoded.
+    pub fn parent_list_path(&self, parent: &str) -> Option<String> {
+        let path = self.list_path?;
+        Some(path.replace("{parent}", &crate::form::path_segment(parent)))
     }
 }
 
@@ -542,6 +587,51 @@ mod tests {
     fn deletion_events() {
         assert!(is_deletion_event("customer.deleted"));
         assert!(!is_deletion_event("customer.updated"));
+        let t = |n| lookup(n).unwrap();
+        assert!(t("customer").event_deletes("customer.deleted"));
+        assert!(t("tax_id").event_deletes("customer.tax_id.deleted"));
+        // A canceled subscription is still there, with its final status.
+        assert!(!t("subscription").event_deletes("customer.subscription.deleted"));
+        assert!(!t("customer").event_deletes("customer.updated"));
+    }
+
+    #[test]
+    fn object_paths() {
+        let t = |n| lookup(n).unwrap();
+        let path = |n, parent, id| t(n).object_path(parent, id);
+        assert_eq!(
+            path("customer", None, "cus_1").as_deref(),
+            Some("/v1/customers/cus_1")
+        );
+        assert_eq!(
+            path("tax_id", Some("cus_1"), "txi_1").as_deref(),
+            Some("/v1/customers/cus_1/tax_ids/txi_1")
+        );
+        assert_eq!(path("tax_id", None, "txi_1"), None, "needs its parent");
+        assert_eq!(
+            path("subscription_item", None, "si_1").as_deref(),
+            Some("/v1/subscription_items/si_1")
+        );
+        assert_eq!(
+            path("mandate", None, "mandate_1").as_deref(),
+            Some("/v1/mandates/mandate_1")
+        );
+        assert_eq!(path("discount", None, "di_1"), None);
+        // Ids from data are one path segment, whatever they hold.
+        assert_eq!(
+            path("customer", None, "a/../b?x=1").as_deref(),
+            Some("/v1/customers/a%2F..%2Fb%3Fx%3D1")
+        );
+        assert_eq!(
+            t("subscription_item").parent_list_path("sub 1").as_deref(),
+            Some("/v1/subscription_items?subscription=sub%201")
+        );
+        let swept: Vec<_> = CATALOG.iter().filter(|t| t.sweeps()).map(|t| t.name).collect();
+        assert!(swept.contains(&"customer") && swept.contains(&"tax_id"), "{swept:?}");
+        assert!(!swept.contains(&"subscription") && !swept.contains(&"discount"));
+        for t in CATALOG.iter().filter(|t| t.sweeps()) {
+            assert!(t.object_path(Some("p"), "x").is_some(), "{} can be retrieved", t.name);
+        }
     }
 
     #[test]

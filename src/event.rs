@@ -64,9 +64,27 @@ struct RawData<'a> {
 /// `data.object` as its top-level fields, each left unparsed: routing needs only a few of them.
 type RawObject<'a> = std::collections::HashMap<std::borrow::Cow<'a, str>, &'a RawValue>;
 
+/// The longest id accepted: Stripe's are a few dozen bytes, and a longer one could not be
+/// indexed (a B-tree entry holds about 2.7 kB).
+pub const MAX_ID_BYTES: usize = 1000;
+
 /// An id field as a string: Stripe ids are JSON strings; anything else is rejected.
 fn id_string(v: Option<&RawValue>) -> Option<String> {
     v.and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+}
+
+/// An id that can be stored: not empty, no longer than `MAX_ID_BYTES`, no control characters.
+fn check_id(what: &str, id: &str) -> Result<(), EventError> {
+    let problem = if id.is_empty() {
+        "is empty"
+    } else if id.len() > MAX_ID_BYTES {
+        "is longer than 1000 bytes"
+    } else if id.chars().any(char::is_control) {
+        "contains control characters"
+    } else {
+        return Ok(());
+    };
+    Err(EventError::NotAnEvent(format!("{what} {problem}")))
 }
 
 pub fn parse(payload: &str) -> Result<Envelope, EventError> {
@@ -85,6 +103,7 @@ pub fn parse(payload: &str) -> Result<Envelope, EventError> {
         )));
     }
     let id = id_string(raw.id).ok_or_else(|| missing("\"id\" (a string)"))?;
+    check_id("the event id", &id)?;
     if !id.starts_with("evt_") {
         return Err(EventError::NotAnEvent(format!(
             "id {id:?} does not start with evt_"
@@ -106,6 +125,12 @@ pub fn parse(payload: &str) -> Result<Envelope, EventError> {
         .map(|(k, _)| k.to_string())
         .collect();
     nested_objects.sort();
+    // An object id that is not a string is no id (the event is then refused where its type
+    // needs one); a string id must be one Postgres can store.
+    let object_id = id_string(object.get("id").copied());
+    if let Some(oid) = &object_id {
+        check_id("data.object.id", oid)?;
+    }
     Ok(Envelope {
         id,
         event_type: event_type.to_string(),
@@ -114,7 +139,7 @@ pub fn parse(payload: &str) -> Result<Envelope, EventError> {
         livemode: raw.livemode,
         account: raw.account,
         object_type,
-        object_id: id_string(object.get("id").copied()),
+        object_id,
         nested_objects,
     })
 }
@@ -143,6 +168,14 @@ mod tests {
             r#""discount":{"id":"di_1"},"lines":{"data":[]},"n":null"#,
         );
         assert_eq!(parse(&with).unwrap().nested_objects, ["discount", "lines"]);
+    }
+
+    #[test]
+    fn object_ids_that_are_not_strings_are_no_ids() {
+        let numeric = GOOD.replace(r#""id":"cus_1""#, r#""id":5"#);
+        assert_eq!(parse(&numeric).unwrap().object_id, None);
+        let long = GOOD.replace("cus_1", &"c".repeat(MAX_ID_BYTES + 1));
+        assert!(matches!(parse(&long), Err(EventError::NotAnEvent(m)) if m.contains("longer")));
     }
 
     #[test]
@@ -178,6 +211,18 @@ mod tests {
             (
                 r#"{"id":"cus_7","object":"event","type":"x","created":1,"data":{"object":{"object":"customer"}}}"#,
                 "evt_",
+            ),
+            (
+                r#"{"id":"","object":"event","type":"x","created":1,"data":{"object":{"object":"customer"}}}"#,
+                "is empty",
+            ),
+            (
+                r#"{"id":"evt_1","object":"event","type":"x","created":1,"data":{"object":{"object":"customer","id":""}}}"#,
+                "data.object.id is empty",
+            ),
+            (
+                r#"{"id":"evt_1","object":"event","type":"x","created":1,"data":{"object":{"object":"customer","id":"a\nb"}}}"#,
+                "control characters",
             ),
         ] {
             match parse(body) {

@@ -33,6 +33,20 @@ pub fn encode_pairs(pairs: &[(&str, &str)]) -> String {
     out
 }
 
+/// One path segment of a URL: every byte but the unreserved ones percent-encoded, so an id
+/// taken from data can never add a segment or a query (`cus_1/../x`, `in_1?expand=…`).
+pub fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn escape_key_part(part: &str) -> String {
     match part.char_indices().last() {
         Some((i, c @ ('[' | ']'))) => escape(&part[..i]) + c.encode_utf8(&mut [0; 4]),

@@ -35,6 +35,10 @@ pub static EVENT_BATCH_SIZE: GucSetting<i32> = GucSetting::<i32>::new(500);
 pub static WORKER_BATCH_DELAY: GucSetting<i32> = GucSetting::<i32>::new(20);
 pub static JOB_MAX_ATTEMPTS: GucSetting<i32> = GucSetting::<i32>::new(8);
 pub static WEBHOOK_MAX_BYTES: GucSetting<i32> = GucSetting::<i32>::new(1_048_576);
+pub static WEBHOOK_LOG_RETENTION: GucSetting<i32> = GucSetting::<i32>::new(7 * 86_400);
+pub static WEBHOOK_LOG_MAX_ROWS: GucSetting<i32> = GucSetting::<i32>::new(100_000);
+pub static SWEEP_MAX_FRACTION: GucSetting<f64> = GucSetting::<f64>::new(0.1);
+pub static SYNC_EVENTS_OVERLAP: GucSetting<i32> = GucSetting::<i32>::new(60);
 
 pub fn init() {
     GucRegistry::define_string_guc(
@@ -168,6 +172,46 @@ pub fn init() {
         i32::MAX,
         GucContext::Suset,
         GucFlags::UNIT_BYTE,
+    );
+    GucRegistry::define_int_guc(
+        c"stripe.webhook_log_retention",
+        c"How long stripe.webhook_requests keeps a request.",
+        c"Older rows are pruned by every 1,000th request, the sync worker (every minute) and stripe.prune_webhook_requests().",
+        &WEBHOOK_LOG_RETENTION,
+        60,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_int_guc(
+        c"stripe.webhook_log_max_rows",
+        c"Most rows stripe.webhook_requests keeps (the newest).",
+        c"Each row is at most ~3.5 kB, so the log stays under this many times that.",
+        &WEBHOOK_LOG_MAX_ROWS,
+        100,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_float_guc(
+        c"stripe.sweep_max_fraction",
+        c"Largest share of a type's rows a complete sync may leave unlisted and still check.",
+        c"Each unlisted object is retrieved before it is marked deleted; a walk that leaves more than this share (and more than 20) unlisted is not trusted, and nothing is checked.",
+        &SWEEP_MAX_FRACTION,
+        0.0,
+        1.0,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"stripe.sync_events_overlap",
+        c"Seconds before its last mark that stripe.sync_events() lists events again.",
+        c"Covers events Stripe lists a little after their created time, and clocks that differ; events already recorded are skipped by id.",
+        &SYNC_EVENTS_OVERLAP,
+        0,
+        86_400,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
     );
     // Unknown stripe.* names are then errors instead of silent placeholders (catches typos).
     unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"stripe".as_ptr()) };

@@ -1,8 +1,8 @@
 //! djstripe_pg: a mirror of Stripe inside PostgreSQL.
 //!
-//! Pure Rust (no pgrx): `catalog`, `client`, `retry`, `form`, `signature`, `event`, `sql_gen`,
-//! `json_path`.
-//! Thin pgrx glue: `gucs`, `api_key`, `sync`, `webhook`, `errors`, `typed_columns`.
+//! Pure Rust (no pgrx), `pub`: `catalog`, `client`, `walk`, `prefetch`, `retry`, `form`,
+//! `signature`, `event`, `ordering`, `sql_gen`, `json_path`, `jsonb_encode`.
+//! pgrx glue, private: everything else.
 
 pub mod catalog;
 pub mod client;
@@ -10,19 +10,27 @@ pub mod event;
 pub mod form;
 pub mod json_path;
 pub mod jsonb_encode;
+pub mod ordering;
 pub mod prefetch;
 pub mod retry;
 pub mod signature;
 pub mod sql_gen;
+pub mod walk;
 
 mod api_key;
 mod catalog_sql;
+mod catchup;
 mod errors;
+mod event_batch;
 mod gucs;
 mod jobs;
 mod jsonb_param;
 mod kept_plans;
 mod processing;
+mod refetch;
+mod secrets;
+mod subxact;
+mod sweep;
 mod sync;
 mod typed_columns;
 mod wake;
@@ -94,7 +102,9 @@ pgrx::extension_sql_file!(
     requires = [
         "views",
         jobs::sync_job_step,
-        jobs::apply_events,
+        event_batch::apply_events,
+        refetch::refetch_queued,
+        catchup::sync_events,
         processing::apply_recorded,
         wake::wake_worker
     ]
@@ -133,6 +143,8 @@ mod pg_tests;
 mod pg_tests_catalog;
 #[cfg(feature = "pg_test")]
 mod pg_tests_jsonb;
+#[cfg(feature = "pg_test")]
+mod pg_tests_ordering;
 #[cfg(feature = "pg_test")]
 mod pg_tests_typed;
 

@@ -395,69 +395,97 @@ mod tests {
     }
 
     #[pg_test]
-    fn sync_page_and_events_interleave_by_second() {
+    fn sync_page_and_events_interleave_and_sweeps_stay_in_scope() {
         setup();
-        let t = now();
+        let t = (now() - 100) as f64;
         let page = json!({"object": "list", "has_more": false,
             "data": [{"id": "cus_s", "object": "customer", "email": "synced@x", "livemode": false}]});
         let body = page.to_string();
-        let upsert = |fetched: i64| {
+        let upsert = |fetched: f64| {
             let w = crate::writer::Write {
                 json: &body,
-                as_of: fetched as f64,
+                as_of: fetched,
                 from: "sync",
                 account: None,
-                wins_tie: true,
+                kind: crate::ordering::Kind::Fetch,
                 parent: None,
                 deletes: false,
             };
-            crate::writer::write_page(crate::catalog::lookup("customer").unwrap(), &w);
+            crate::writer::write_page(crate::catalog::lookup("customer").unwrap(), &w).0
         };
-        upsert(t);
-        // An update later in the same second as the fetch must not be lost...
+        assert_eq!(upsert(t + 0.1), 1);
+        // An event of the fetch's second, applied after it: it may be the later change, and an
+        // event never loses to data fetched before it was applied. Which came first is unknown,
+        // so the customer is queued for a retrieve.
         let later = ingest(&event(
             "evt_same",
             "customer.updated",
-            t,
+            t as i64,
             json!({"id": "cus_s", "object": "customer", "email": "later@x"}),
         ));
         assert_eq!(later["result"], "applied");
-        // ...an older one is stale, and a newer sync wins again.
+        assert_eq!(
+            one::<String>("SELECT id || ' ' || reason FROM stripe.refetch_queue").as_deref(),
+            Some("cus_s tie")
+        );
+        // A page fetched in that second, before the event was applied, loses to it.
+        assert_eq!(upsert(t + 0.5), 0);
+        // An older event is stale; a page fetched in a later second wins.
         let older = ingest(&event(
             "evt_old",
             "customer.updated",
-            t - 1,
+            t as i64 - 1,
             json!({"id": "cus_s", "object": "customer", "email": "older@x"}),
         ));
         assert_eq!(older["result"], "stale");
-        // The sync that writes next starts now (wall clock, with its fraction of a second).
-        let sync_start =
-            one::<f64>("SELECT extract(epoch FROM clock_timestamp())::float8").unwrap();
-        upsert(t + 1);
+        let sync_start = t + 1.2;
+        assert_eq!(upsert(sync_start), 1);
         assert_eq!(
             one::<String>("SELECT email || ' ' || synced_from FROM stripe.customers").as_deref(),
             Some("synced@x sync")
         );
-        // Mark-missing only touches rows of the key's mode that the sync did not see.
-        ingest(&event(
-            "evt_live",
+        // A walk's unseen rows: only the platform's, of the key's mode, untouched since it began.
+        for (id, extra) in [
+            ("cus_live", json!({"livemode": true})),
+            ("cus_old", json!({})),
+        ] {
+            let mut obj = json!({"id": id, "object": "customer"});
+            obj.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            ingest(&event(&format!("evt_{id}"), "customer.created", t as i64 - 5, obj));
+        }
+        let mut connected: Value = serde_json::from_str(&event(
+            "evt_connect",
             "customer.created",
-            t,
-            json!({"id": "cus_live", "object": "customer", "livemode": true}),
-        ));
-        let sql = crate::sql_gen::mark_missing_deleted(crate::catalog::lookup("customer").unwrap());
-        Spi::run_with_args(&sql, &[sync_start.into(), false.into()]).unwrap();
-        assert_eq!(
-            one::<i64>("SELECT count(*) FROM stripe.customers WHERE deleted"),
-            Some(0),
-            "the sync saw cus_s; cus_live is another mode"
-        );
-        Spi::run_with_args(&sql, &[((t + 2) as f64).into(), false.into()]).unwrap();
-        assert_eq!(
-            one::<String>("SELECT string_agg(id, ',') FROM stripe.customers WHERE deleted")
-                .as_deref(),
-            Some("cus_s")
-        );
+            t as i64 - 5,
+            json!({"id": "cus_connected", "object": "customer"}),
+        ))
+        .unwrap();
+        connected["account"] = json!("acct_connected");
+        ingest(&connected.to_string());
+        let sql = crate::sql_gen::sweep_candidates(crate::catalog::lookup("customer").unwrap());
+        let unseen = |started: f64| {
+            Spi::get_one_with_args::<String>(
+                &format!("SELECT c FROM ({sql}) s(n, u, c)"),
+                &[false.into(), started.into(), 1.0f64.into(), 20i64.into()],
+            )
+            .unwrap()
+            .unwrap()
+        };
+        // A walk that began after cus_s was written, before the others were: it saw cus_s.
+        let after_s = one::<f64>(
+            "SELECT extract(epoch FROM synced_at)::float8 + 0.000001 FROM stripe.customers WHERE id = 'cus_s'",
+        )
+        .unwrap();
+        assert_eq!(unseen(after_s), r#"[["cus_s", null]]"#, "written before the walk");
+        let later = (now() + 10) as f64;
+        assert_eq!(unseen(later), r#"[["cus_old", null], ["cus_s", null]]"#);
+        // Too many unseen for the share allowed: the walk is not trusted, no candidate at all.
+        let share = Spi::get_one_with_args::<String>(
+            &format!("SELECT n || ' ' || u || ' ' || coalesce(c, 'none') FROM ({sql}) s(n, u, c)"),
+            &[false.into(), later.into(), 0.1f64.into(), 1i64.into()],
+        )
+        .unwrap();
+        assert_eq!(share.as_deref(), Some("2 2 none"));
     }
 
     #[pg_test]

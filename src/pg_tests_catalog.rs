@@ -103,7 +103,7 @@ mod tests {
             as_of: 1.0e9,
             from: "sync",
             account: None,
-            wins_tie: true,
+            kind: crate::ordering::Kind::Fetch,
             parent,
             deletes: false,
         };
@@ -155,7 +155,7 @@ mod tests {
                 as_of: 1.0e9,
                 from: &format!("evt_{}", t.table),
                 account: Some("acct_connected"),
-                wins_tie: true,
+                kind: crate::ordering::Kind::Updated,
                 parent: None,
                 deletes: false,
             };
@@ -210,7 +210,7 @@ mod tests {
             as_of: 1.0e9 + 5.0,
             from: "sync",
             account: None,
-            wins_tie: true,
+            kind: crate::ordering::Kind::Fetch,
             parent: None,
             deletes: false,
         };
@@ -230,7 +230,7 @@ mod tests {
         assert_eq!(
             paging,
             json!([{"parent": "in_nested", "child": "line_item", "url": "/v1/invoices/in_nested/lines",
-                    "as_of": 1_000_000_009, "src": "sync"}])
+                    "as_of": 1_000_000_009, "src": "sync", "account": null}])
         );
         assert_eq!(ids().as_deref(), Some("il_1,il_2,il_3,il_7"));
         // Embedded discount lands in its own table.

@@ -6,35 +6,56 @@ use crate::catalog::{self, ObjectType};
 use crate::errors::{raise, spi};
 use crate::event::Envelope;
 use crate::gucs;
+use crate::ordering::Kind;
+use crate::refetch::{self, Outcome};
 use crate::sql_gen;
+use crate::sync::interrupt;
 use crate::writer::{self, Write};
 use pgrx::prelude::*;
 
-/// The write parameters an event implies (see `sql_gen`).
-pub fn write_for<'a>(payload: &'a str, ev: &'a Envelope) -> Write<'a> {
+/// The write parameters an event implies for its type `t` (see `sql_gen`); for an event the
+/// mirror does not keep, `t` is None.
+pub fn write_for<'a>(payload: &'a str, ev: &'a Envelope, t: Option<&ObjectType>) -> Write<'a> {
     Write {
         json: payload,
         as_of: ev.created as f64,
         from: &ev.id,
         account: ev.account.as_deref(),
-        // Within one second creation comes first: a *.created never wins a tie.
-        wins_tie: !ev.event_type.ends_with(".created"),
+        kind: Kind::of_event(&ev.event_type),
         parent: None,
-        deletes: catalog::is_deletion_event(&ev.event_type),
+        deletes: t.is_some_and(|t| t.event_deletes(&ev.event_type)),
     }
-}
-
-fn interrupt() {
-    pgrx::check_for_interrupts!();
 }
 
 /// Records and applies an event from its payload. Returns its status, or None when it was
 /// already processed (a duplicate).
 pub fn apply(payload: &str, ev: &Envelope) -> Option<String> {
-    let w = write_for(payload, ev);
     match catalog::route_event(&ev.event_type, &ev.object_type) {
-        Some(t) => apply_write(t, ev, &w),
-        None => writer::run("event:ignored", sql_gen::record_ignored_event, &w).map(|r| r.0),
+        Some(t) => {
+            require_object_id(t, ev);
+            apply_write(t, ev, &write_for(payload, ev, Some(t)))
+        }
+        None => writer::run(
+            "event:ignored",
+            sql_gen::record_ignored_event,
+            &write_for(payload, ev, None),
+        )
+        .map(|r| r.0),
+    }
+}
+
+/// An event of a type the mirror keeps must name its object: without `data.object.id` there is
+/// no row to write, and calling it `stale` would hide that.
+fn require_object_id(t: &ObjectType, ev: &Envelope) {
+    if ev.object_id.as_deref().is_none_or(str::is_empty) {
+        raise(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!(
+                "event {} ({}) carries a {} without an id (data.object.id)",
+                ev.id, ev.event_type, t.name
+            ),
+            Some("Stripe's events always name their object; check what sent this one."),
+        )
     }
 }
 
@@ -53,7 +74,7 @@ fn apply_write(t: &ObjectType, ev: &Envelope, w: &Write) -> Option<String> {
     if let Some((_, truncated)) = &outcome {
         if truncated.starts_with("[{") {
             // The object's nested list was cut at 10 entries: fetch the rest from the API.
-            writer::complete_lists(&api_key::client(), truncated, w, &interrupt);
+            writer::complete_lists(&api_key::client(), truncated, &interrupt);
         }
     }
     outcome.map(|r| r.0)
@@ -79,52 +100,15 @@ fn is_final(ev: &Envelope, payload: &str) -> bool {
     matches!(status.as_deref(), Some("void" | "canceled" | "expired"))
 }
 
-fn is_deleted_stub(body: &str) -> bool {
-    #[derive(serde::Deserialize)]
-    struct Stub {
-        #[serde(default)]
-        deleted: bool,
-    }
-    serde_json::from_str::<Stub>(body).is_ok_and(|s| s.deleted)
-}
-
-/// Fetches the event's object from the API and writes that instead of the payload.
+/// Fetches the event's object from the API and writes that instead of the payload; the event
+/// is recorded as applied. An object that cannot be retrieved (another account's) gets the
+/// payload after all.
 fn revalidate(t: &ObjectType, ev: &Envelope, payload: &str) -> Option<String> {
-    let (Some(path), Some(id)) = (t.top_level_list(), ev.object_id.as_deref()) else {
-        return None;
-    };
-    let fetched_at = (std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)) as f64;
-    let gone = || {
-        // Deleted since the event (Stripe answers 404, or a `"deleted": true` stub for a
-        // customer): the payload is the last state there is, and the object no longer exists.
-        let w = Write {
-            deletes: true,
-            ..write_for(payload, ev)
-        };
-        apply_write(t, ev, &w)
-    };
-    let body = match api_key::client().get(&format!("{path}/{id}"), "", &interrupt) {
-        Ok(body) if is_deleted_stub(&body) => return gone(),
-        Ok(body) => body,
-        Err(e) if e.status == Some(404) => return gone(),
-        Err(e) => crate::sync::raise_api_error(&format!("revalidating {id}"), &e),
-    };
-    let page = format!("{{\"data\":[{body}]}}");
-    let w = Write {
-        json: &page,
-        as_of: fetched_at,
-        from: &ev.id,
-        account: ev.account.as_deref(),
-        wins_tie: true,
-        parent: None,
-        deletes: false,
-    };
-    let (_, truncated) = writer::write_page(t, &w);
-    if truncated.starts_with("[{") {
-        writer::complete_lists(&api_key::client(), &truncated, &w, &interrupt);
+    let id = ev.object_id.as_deref().unwrap_or_default();
+    let outcome = refetch::object(t, &api_key::client(), id, None, ev.account.as_deref())
+        .unwrap_or_else(|e| crate::sync::raise_api_error(&format!("revalidating {id}"), &e));
+    if outcome == Outcome::NotRetrievable {
+        return apply(payload, ev);
     }
     spi(
         "marking the event applied",
@@ -159,6 +143,7 @@ fn apply_recorded(event_id: &str) -> Option<String> {
     let ev = crate::webhook::parse(&payload);
     if let Some(t) = catalog::route_event(&ev.event_type, &ev.object_type) {
         if revalidates(t) && !is_final(&ev, &payload) {
+            require_object_id(t, &ev);
             return revalidate(t, &ev, &payload);
         }
     }

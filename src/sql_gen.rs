@@ -5,23 +5,22 @@
 //! nested lists Stripe inlines (invoice lines, subscription items, …) replace the parent's child
 //! rows, and embedded objects (a customer's discount) are upserted into their own tables.
 //!
-//! Ordering rule shared by every write: a row is only replaced by data at least as new as what it
-//! holds (`stripe_as_of`, whole seconds: events carry no finer time). At equal seconds a
-//! `*.created` event never replaces anything and a deleted row stays deleted, because within one
-//! second creation comes first and deletion last; other events and syncs win ties, since a change
-//! later in the same second as a sync's fetch must not be lost.
+//! Every upsert replaces a row only with a newer version of the object (`ordering`), and an
+//! object whose two versions nothing orders is queued in `stripe.refetch_queue` for a retrieve.
 //!
 //! Every write statement takes the same parameters, so the glue binds them one way:
 //! `$1` jsonb the JSON (a list page, a page of children, or an event); the statements cast it
 //!            (`$1::jsonb`), so they read the same with a text parameter
-//! `$2` float8 the unix second the data reflects
-//! `$3` text  synced_from: `sync` or the event id
+//! `$2` float8 the unix time the data reflects: an event's `created`, or the exact moment a
+//!            fetch started
+//! `$3` text  synced_from: `sync`, `retrieve` or the event id
 //! `$4` text  account_id (Connect account, or NULL for the platform's own)
-//! `$5` bool  whether this write wins a tie on `stripe_as_of`
+//! `$5` text  what the write is: `ordering::Kind::as_str`
 //! `$6` text  the parent id, for types that hang off a parent (else NULL)
-//! `$7` bool  the event deletes its object
+//! `$7` bool  the event removes its object (`ObjectType::event_deletes`)
 
 use crate::catalog::{lookup, ObjectType};
+use crate::ordering::{self, Sides};
 
 pub const WRITE_PARAMS: usize = 7;
 
@@ -29,19 +28,14 @@ const UPDATE_SET: &str = "data = excluded.data, account_id = excluded.account_id
      synced_at = excluded.synced_at, synced_from = excluded.synced_from, \
      stripe_as_of = excluded.stripe_as_of";
 
-fn newer_wins(tie: &str) -> String {
-    format!(
-        "t.stripe_as_of < excluded.stripe_as_of \
-         OR (t.stripe_as_of = excluded.stripe_as_of AND {tie} AND NOT t.deleted)"
-    )
-}
-
 /// What a write stamps on each row: SQL expressions for `stripe_as_of`, `synced_from` and
-/// `account_id` — the statement's parameters, or columns of the rows being written.
+/// `account_id` — the statement's parameters, or columns of the rows being written — and the
+/// write's `ordering::Kind`, as an expression `ON CONFLICT … WHERE` can use.
 struct Stamp<'a> {
     as_of: &'a str,
     from: &'a str,
     account: &'a str,
+    kind: &'a str,
 }
 
 /// A single write's stamp: the shared parameters.
@@ -49,13 +43,16 @@ const PARAMS: Stamp = Stamp {
     as_of: "to_timestamp($2)",
     from: "$3",
     account: "$4",
+    kind: "$5",
 };
 
-/// Rows that hang off a written parent carry the parent's stamp (`up` returns it).
+/// Rows that hang off a written parent carry the parent's stamp (`up` returns it), and order
+/// as an update when an event wrote the parent, as a fetch otherwise.
 const FROM_PARENT: Stamp = Stamp {
     as_of: "p.stripe_as_of",
     from: "p.synced_from",
     account: "p.account_id",
+    kind: "CASE WHEN excluded.synced_from LIKE 'evt\\_%' THEN 'updated' ELSE 'fetch' END",
 };
 
 /// What `up` returns for its dependents and for the caller.
@@ -86,7 +83,6 @@ fn upsert(
     rows: Rows,
     parent_expr: Option<&str>,
     stamp: &Stamp,
-    tie: &str,
     returning: &str,
 ) -> String {
     let (pcol, pval, pset, pfilter) = match (t.parent, parent_expr) {
@@ -113,7 +109,7 @@ fn upsert(
         distinct = if rows.unique { "" } else { "DISTINCT ON (o ->> 'id') " },
         from = rows.from,
         filter = rows.filter,
-        cond = newer_wins(tie),
+        cond = ordering::on_conflict(stamp.kind, t.version_field).replaces(),
         account = stamp.account,
         src = stamp.from,
         as_of = stamp.as_of,
@@ -192,7 +188,6 @@ fn dependents(t: &ObjectType, fields: Fields) -> Vec<String> {
                 Rows::many(&from, ""),
                 Some("p.id"),
                 &FROM_PARENT,
-                "true",
                 "RETURNING 1"
             )
         ));
@@ -209,7 +204,6 @@ fn dependents(t: &ObjectType, fields: Fields) -> Vec<String> {
             Rows::many(&from, only_objects),
             None,
             &FROM_PARENT,
-            "true",
             "RETURNING 1",
         );
         ctes.push(format!("e{i} AS ({sql})"));
@@ -218,8 +212,9 @@ fn dependents(t: &ObjectType, fields: Fields) -> Vec<String> {
 }
 
 /// A jsonb array (as text) of the nested lists the written parents truncated:
-/// `[{"parent": id, "child": catalog name, "url": "/v1/…", "as_of", "src"}]` (the parent's
-/// stamp, which its children take), to be paged by the glue.
+/// `[{"parent": id, "child": catalog name, "url": "/v1/…", "as_of", "src", "kind"}]` (the
+/// parent's stamp, which its children take), to be paged by the glue. A truncated list
+/// without a `url` is listed too (url null): the glue cannot complete it and says so.
 fn paging(t: &ObjectType, fields: Fields) -> String {
     let parts: Vec<String> = t
         .children()
@@ -228,7 +223,8 @@ fn paging(t: &ObjectType, fields: Fields) -> String {
         .map(|(c, f)| {
             format!(
                 "SELECT p.id AS parent, '{name}' AS child, p.data -> '{f}' ->> 'url' AS url, \
-                 extract(epoch FROM p.stripe_as_of)::float8 AS as_of, p.synced_from AS src \
+                 extract(epoch FROM p.stripe_as_of)::float8 AS as_of, p.synced_from AS src, \
+                 p.account_id AS account \
                  FROM up p WHERE coalesce((p.data -> '{f}' ->> 'has_more')::boolean, false)",
                 name = c.name
             )
@@ -250,36 +246,83 @@ fn with_up(t: &ObjectType, up: String, fields: Fields) -> String {
     format!("WITH {}", ctes.join(", "))
 }
 
+/// Whether an object of `t` can be retrieved on its own, so that an ambiguous version is worth
+/// queueing for a retrieve (`stripe.refetch_queue`).
+fn refetchable(t: &ObjectType) -> bool {
+    t.object_path(Some("p"), "x").is_some()
+}
+
+/// An `INSERT` into `stripe.refetch_queue` of the objects `from` yields (`r`: the row as it
+/// was) where `ambiguous` holds. Only the platform's own: another account's object cannot be
+/// retrieved with the platform's key.
+fn queue_refetch(t: &ObjectType, from: &str, ambiguous: &str) -> String {
+    let parent = match t.parent {
+        Some(p) => format!("r.{}", p.column),
+        None => "NULL".into(),
+    };
+    format!(
+        "INSERT INTO stripe.refetch_queue (object_type, id, parent, account_id, reason) \
+         SELECT '{name}', r.id, {parent}, coalesce(r.account_id, ''), 'tie' \
+         FROM {from} WHERE r.account_id IS NULL AND {ambiguous} ON CONFLICT DO NOTHING RETURNING 1",
+        name = t.name,
+    )
+}
+
 /// Writes one list page of `t` (and its dependents). Returns one row:
 /// (objects written: bigint, truncated nested lists: text jsonb array).
 pub fn write_page(t: &ObjectType) -> String {
     let parent = parent_expr(t);
+    let page = "jsonb_array_elements($1::jsonb -> 'data') o";
     let up = upsert(
         t,
-        Rows::many("jsonb_array_elements($1::jsonb -> 'data') o", ""),
+        Rows::many(page, ""),
         parent.as_deref(),
         &PARAMS,
-        "$5",
         UP_RETURNING,
     );
+    let mut with = with_up(t, up, Fields::All);
+    if refetchable(t) {
+        // A page that lost to an event of its own second may be the newer of the two. The row
+        // as it was comes from the statement's snapshot: an event applied concurrently is
+        // missed here, and applied all the same.
+        let ambiguous = Sides {
+            row: "r",
+            as_of: PARAMS.as_of,
+            source: PARAMS.from,
+            kind: PARAMS.kind,
+            data: "o",
+            version: t.version_field,
+        }
+        .ambiguous();
+        let from = format!(
+            "{page} JOIN {table} r ON r.id = o ->> 'id'",
+            table = t.qualified_table()
+        );
+        let lost = format!("NOT EXISTS (SELECT 1 FROM up WHERE up.id = r.id) AND {ambiguous}");
+        with.push_str(&format!(", amb AS ({})", queue_refetch(t, &from, &lost)));
+    }
     format!(
-        "{} SELECT (SELECT count(*) FROM up)::text, {}",
-        with_up(t, up, Fields::All),
+        "{with} SELECT (SELECT count(*) FROM up)::text, {}",
         paging(t, Fields::All)
     )
 }
+
+/// The event's object with `deleted` set when the event removes it (`$7`).
+const EVENT_OBJECT: &str = "CASE WHEN $7 THEN e -> 'data' -> 'object' || '{\"deleted\": true}' \
+     ELSE e -> 'data' -> 'object' END";
 
 /// Records an event and applies its object (and dependents) in one statement, so a crash can
 /// never leave one without the other. The event's row (when it exists: queued, or being
 /// processed by the worker) is locked before anything is written, so a concurrent delivery of
 /// the same event waits, then sees it processed, instead of writing the object a second time or
-/// deadlocking against the worker. Returns one row (status, truncated nested lists), or no row
-/// when the event id was already processed.
+/// deadlocking against the worker; then the object's row, so that `pre` is the version the
+/// write is compared with even when another event of the object commits meanwhile. Returns
+/// one row (status, truncated nested lists), or no row when the event id was already processed.
 pub fn apply_event(t: &ObjectType, fields: Fields) -> String {
     let parent = parent_expr(t);
+    // Reading `pre` in the upsert's source makes it lock the row before anything is written.
     let from = format!(
-        "(SELECT CASE WHEN $7 THEN e -> 'data' -> 'object' || '{{\"deleted\": true}}' \
-         ELSE e -> 'data' -> 'object' END AS o FROM ev \
+        "(SELECT {EVENT_OBJECT} AS o FROM ev LEFT JOIN pre ON true \
          WHERE NOT EXISTS (SELECT 1 FROM lk WHERE lk.status NOT IN ({UNPROCESSED}))) s"
     );
     let rows = Rows {
@@ -287,15 +330,38 @@ pub fn apply_event(t: &ObjectType, fields: Fields) -> String {
         filter: "",
         unique: true,
     };
-    let up = upsert(t, rows, parent.as_deref(), &PARAMS, "$5", UP_RETURNING);
-    // lk takes the event row's lock first: a materialized CTE, so no filter is pushed below the
-    // lock (which would skip locking a row another transaction is still processing).
-    let with = with_up(t, up, fields).replacen(
+    let up = upsert(t, rows, parent.as_deref(), &PARAMS, UP_RETURNING);
+    let pre_parent = t
+        .parent
+        .map(|p| format!(", r.{}", p.column))
+        .unwrap_or_default();
+    let mut with = with_up(t, up, fields).replacen(
         "WITH ",
-        "WITH ev AS (SELECT $1::jsonb AS e), \
-         lk AS MATERIALIZED (SELECT status FROM stripe.events WHERE id = $3 FOR UPDATE), ",
+        &format!(
+            "WITH ev AS (SELECT $1::jsonb AS e), \
+             lk AS MATERIALIZED (SELECT status FROM stripe.events WHERE id = $3 FOR UPDATE), \
+             pre AS MATERIALIZED (SELECT r.id, r.data, r.deleted, r.account_id, r.synced_at, \
+                 r.synced_from, r.stripe_as_of{pre_parent} FROM {table} r \
+                 WHERE r.id = $1::jsonb -> 'data' -> 'object' ->> 'id' FOR UPDATE), ",
+            table = t.qualified_table()
+        ),
         1,
     );
+    if refetchable(t) {
+        let ambiguous = Sides {
+            row: "r",
+            as_of: PARAMS.as_of,
+            source: PARAMS.from,
+            kind: PARAMS.kind,
+            data: "(SELECT e -> 'data' -> 'object' FROM ev)",
+            version: t.version_field,
+        }
+        .ambiguous();
+        let applies = format!(
+            "NOT EXISTS (SELECT 1 FROM lk WHERE lk.status NOT IN ({UNPROCESSED})) AND {ambiguous}"
+        );
+        with.push_str(&format!(", amb AS ({})", queue_refetch(t, "pre r", &applies)));
+    }
     format!(
         "{with} INSERT INTO stripe.events (id, data, status, processed_at, account_id) \
          SELECT $3, e, CASE WHEN EXISTS (SELECT 1 FROM up) THEN 'applied' ELSE 'stale' END, \
@@ -308,48 +374,59 @@ pub fn apply_event(t: &ObjectType, fields: Fields) -> String {
     )
 }
 
+/// Locks the mirror rows a batch of recorded events is about to write (`$1` text[] the events'
+/// ids), in id order, so that the batch statement that follows compares every event with the
+/// object's latest version and concurrent batches never deadlock.
+pub fn lock_batch_rows(t: &ObjectType) -> String {
+    format!(
+        "SELECT count(*) FROM (SELECT 1 FROM {table} r WHERE r.id IN \
+         (SELECT object_id FROM stripe.events WHERE id = ANY($1)) ORDER BY r.id FOR UPDATE) x",
+        table = t.qualified_table()
+    )
+}
+
 /// Applies recorded events of type `t` in one statement (the catch-up path): `$1` text[] the
 /// ids of the events, read from `stripe.events` as stored (no JSON is parsed again). Per object
 /// only its newest event is written (ties: a deletion over an update over a creation, as one at
 /// a time would end), and each event gets the status it would get applied alone in created
-/// order. Returns (events processed, truncated nested lists).
+/// order. Objects with two updates in one second, or whose newest event no rule orders against
+/// the row, are queued for a retrieve. Returns (events processed, truncated nested lists).
 pub fn apply_events_batch(t: &ObjectType) -> String {
     let parent = t
         .parent
         .and_then(|p| p.own_field)
         .map(|f| format!("o ->> '{f}'"));
-    let stamp = Stamp {
-        as_of: "b.as_of",
-        from: "b.src",
-        account: "b.account",
+    let upserts: Vec<String> = [(0, "created"), (1, "updated"), (2, "deleted")]
+        .iter()
+        .map(|(rank, kind)| {
+            let kind = format!("'{kind}'");
+            let stamp = Stamp {
+                as_of: "b.as_of",
+                from: "b.src",
+                account: "b.account",
+                kind: &kind,
+            };
+            let filter = format!(" AND b.rank = {rank}");
+            let rows = Rows {
+                from: "b",
+                filter: &filter,
+                unique: true,
+            };
+            format!(
+                "k{rank} AS ({})",
+                upsert(t, rows, parent.as_deref(), &stamp, UP_RETURNING)
+            )
+        })
+        .collect();
+    let removes = if t.event_deletes("x.deleted") {
+        "data -> 'data' -> 'object' || '{\"deleted\": true}'"
+    } else {
+        "data -> 'data' -> 'object'"
     };
-    // ON CONFLICT … WHERE sees only the row and `excluded`, so creations (which lose ties) and
-    // the rest (which win them) go through two upserts; an object is in only one of them.
-    let wins = upsert(
-        t,
-        Rows {
-            from: "b",
-            filter: " AND b.rank > 0",
-            unique: true,
-        },
-        parent.as_deref(),
-        &stamp,
-        "true",
-        UP_RETURNING,
-    );
-    let loses = upsert(
-        t,
-        Rows {
-            from: "b",
-            filter: " AND b.rank = 0",
-            unique: true,
-        },
-        parent.as_deref(),
-        &stamp,
-        "false",
-        UP_RETURNING,
-    );
-    let up = "SELECT * FROM w UNION ALL SELECT * FROM l".to_string();
+    let up = "SELECT * FROM k0 UNION ALL SELECT * FROM k1 UNION ALL SELECT * FROM k2".to_string();
+    let kind_of = |rank: &str| {
+        format!("CASE {rank} WHEN 0 THEN 'created' WHEN 1 THEN 'updated' ELSE 'deleted' END")
+    };
     let with = with_up(t, up, Fields::All).replacen(
         "WITH ",
         &format!(
@@ -358,31 +435,66 @@ pub fn apply_events_batch(t: &ObjectType) -> String {
              b0 AS (SELECT id AS src, created AS as_of, account_id AS account, \
                  CASE WHEN type LIKE '%.deleted' THEN 2 \
                       WHEN type LIKE '%.created' THEN 0 ELSE 1 END AS rank, \
-                 CASE WHEN type LIKE '%.deleted' \
-                      THEN data -> 'data' -> 'object' || '{{\"deleted\": true}}' \
+                 CASE WHEN type LIKE '%.deleted' THEN {removes} \
                       ELSE data -> 'data' -> 'object' END AS o \
                  FROM lk), \
              b AS (SELECT DISTINCT ON (o ->> 'id') * FROM b0 \
                  ORDER BY o ->> 'id', as_of DESC, rank DESC, src DESC), \
-             w AS ({wins}), l AS ({loses}), "
+             pre AS MATERIALIZED (SELECT * FROM {table} WHERE id IN (SELECT o ->> 'id' FROM b0)), \
+             {}, ",
+            upserts.join(", "),
+            table = t.qualified_table(),
         ),
         1,
     );
     // Status as if the page's events were applied one by one, oldest first: each is applied
     // unless the row held newer data before the page (`pre` reads the statement's snapshot,
-    // taken before w and l write), whatever newer event of the page then replaced it.
+    // taken before the upserts write), whatever newer event of the page then replaced it.
+    let beats = Sides {
+        row: "pre",
+        as_of: "b0.as_of",
+        source: "b0.src",
+        kind: &kind_of("b0.rank"),
+        data: "b0.o",
+        version: t.version_field,
+    }
+    .replaces();
+    let refetch = if refetchable(t) {
+        let vs_row = Sides {
+            row: "r",
+            as_of: "b.as_of",
+            source: "b.src",
+            kind: &kind_of("b.rank"),
+            data: "b.o",
+            version: t.version_field,
+        }
+        .ambiguous();
+        let twice = "b.rank = 1 AND EXISTS (SELECT 1 FROM b0 x WHERE x.o ->> 'id' = b.o ->> 'id' \
+             AND x.src <> b.src AND x.rank = 1 \
+             AND date_trunc('second', x.as_of) = date_trunc('second', b.as_of))";
+        let parent = match (t.parent, parent.as_deref()) {
+            (Some(_), Some(p)) => p.to_string(),
+            _ => "NULL".into(),
+        };
+        format!(
+            ", amb AS (INSERT INTO stripe.refetch_queue (object_type, id, parent, account_id, reason) \
+             SELECT '{name}', o ->> 'id', {parent}, coalesce(b.account, ''), 'tie' FROM b \
+             LEFT JOIN pre r ON r.id = b.o ->> 'id' \
+             WHERE b.account IS NULL AND ({twice} OR (r.id IS NOT NULL AND {vs_row})) \
+             ON CONFLICT DO NOTHING RETURNING 1)",
+            name = t.name
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{with}, pre AS (SELECT id, stripe_as_of, deleted FROM {table} \
-                         WHERE id IN (SELECT o ->> 'id' FROM b0)), \
-         st AS (UPDATE stripe.events ev SET status = CASE WHEN x.beats THEN 'applied' ELSE 'stale' END, \
+        "{with}, st AS (UPDATE stripe.events ev SET status = CASE WHEN x.beats THEN 'applied' ELSE 'stale' END, \
              processed_at = clock_timestamp(), last_error = NULL, next_attempt_at = NULL \
-             FROM (SELECT b0.src, (pre.id IS NULL OR b0.as_of > pre.stripe_as_of \
-                       OR (b0.as_of = pre.stripe_as_of AND b0.rank > 0 AND NOT pre.deleted)) AS beats \
+             FROM (SELECT b0.src, (pre.id IS NULL OR ({beats})) AS beats \
                    FROM b0 LEFT JOIN pre ON pre.id = b0.o ->> 'id') x \
-             WHERE ev.id = x.src RETURNING 1) \
+             WHERE ev.id = x.src RETURNING 1){refetch} \
          SELECT (SELECT count(*) FROM st)::text, {}",
         paging(t, Fields::All),
-        table = t.qualified_table(),
     )
 }
 
@@ -404,14 +516,17 @@ pub fn record_ignored_event() -> String {
     )
 }
 
-/// Records a page of the Events API (`$1` jsonb) for the catch-up to apply. Returns one row:
-/// (events newly recorded, '').
-pub const RECORD_EVENTS: &str = "WITH ins AS (INSERT INTO stripe.events \
-     (id, data, status, account_id, synced_from) \
-     SELECT e ->> 'id', e, 'pending', e ->> 'account', 'events_api' \
-     FROM jsonb_array_elements($1::jsonb -> 'data') e \
+/// Records a page of the Events API (`$1` jsonb) for the catch-up to apply. Items that are not
+/// events with a string id cannot be recorded and are counted instead. Returns one row:
+/// (events newly recorded, items skipped).
+pub const RECORD_EVENTS: &str = "WITH items AS (SELECT e FROM jsonb_array_elements($1::jsonb -> 'data') e), \
+     ins AS (INSERT INTO stripe.events (id, data, status, account_id, synced_from) \
+     SELECT e ->> 'id', e, 'pending', e ->> 'account', 'events_api' FROM items \
+     WHERE jsonb_typeof(e -> 'id') = 'string' AND e ->> 'id' LIKE 'evt\\_%' \
      ON CONFLICT (id) DO NOTHING RETURNING 1) \
-     SELECT count(*)::text, '' FROM ins";
+     SELECT (SELECT count(*) FROM ins)::text, \
+     (SELECT count(*) FROM items WHERE jsonb_typeof(e -> 'id') IS DISTINCT FROM 'string' \
+      OR e ->> 'id' NOT LIKE 'evt\\_%')::text";
 
 /// Queue mode: only records the event for the worker. Same parameters.
 pub const QUEUE_EVENT: &str = "INSERT INTO stripe.events (id, data, status, account_id) \
@@ -429,30 +544,75 @@ pub fn prune_children(c: &ObjectType) -> String {
     )
 }
 
-/// After a complete, unfiltered sync: rows of the key's mode that the listing did not return
-/// and nothing newer touched are gone from Stripe. `$1` float8: when the sync started (exact);
-/// `$2` bool: livemode. A row an earlier sync wrote before this one started counts as not seen
-/// even within the same second, since this listing would have returned it again.
-pub fn mark_missing_deleted(t: &ObjectType) -> String {
+/// The platform's rows of the key's mode: what a walk of the platform's lists covers.
+/// `$1` bool livemode.
+fn in_scope() -> &'static str {
+    "account_id IS NULL AND coalesce((data ->> 'livemode')::boolean, $1) = $1"
+}
+
+/// After a complete walk of `t` (no `since`): how many rows the walk covered, and those it did
+/// not see — neither written nor touched since it started — which may have been deleted and
+/// are retrieved before anything is marked. `$1` bool livemode, `$2` float8 the exact moment
+/// the walk started, `$3` float8 the largest share of the rows a walk may leave unseen, `$4`
+/// bigint how many may always be. Returns one row: (rows in scope, rows unseen, the unseen as
+/// a jsonb array of `[id, parent]`, or NULL when they are too many to trust the walk).
+pub fn sweep_candidates(t: &ObjectType) -> String {
+    let (parent, has_parent) = match t.parent {
+        Some(p) => (p.column.to_string(), format!(" AND {} IS NOT NULL", p.column)),
+        None => ("NULL::text".to_string(), String::new()),
+    };
+    format!(
+        "WITH scope AS (SELECT id, {parent} AS parent, synced_at, stripe_as_of FROM {table} \
+             WHERE NOT deleted AND {scope}), \
+         unseen AS (SELECT id, parent FROM scope WHERE synced_at < to_timestamp($2) \
+             AND stripe_as_of < to_timestamp($2){has_parent}), \
+         n AS (SELECT (SELECT count(*) FROM scope) AS scope, (SELECT count(*) FROM unseen) AS unseen) \
+         SELECT n.scope, n.unseen, CASE WHEN n.unseen <= greatest($4, floor($3 * n.scope)) THEN \
+             (SELECT coalesce(jsonb_agg(jsonb_build_array(id, parent) ORDER BY id), '[]')::text \
+              FROM unseen) END \
+         FROM n",
+        table = t.qualified_table(),
+        scope = in_scope(),
+    )
+}
+
+/// Marks one object deleted on Stripe's word. `$1` id, `$2` text why (synced_from:
+/// `retrieve:deleted`, `retrieve:resource_missing`), `$3` float8 when Stripe said so.
+pub fn mark_deleted(t: &ObjectType) -> String {
     format!(
         "UPDATE {table} SET data = data || '{{\"deleted\": true}}', synced_at = clock_timestamp(), \
-         synced_from = 'sync', stripe_as_of = to_timestamp(floor($1)) \
-         WHERE NOT deleted AND coalesce((data ->> 'livemode')::boolean, $2) = $2 \
-         AND (stripe_as_of < to_timestamp(floor($1)) \
-              OR (synced_from = 'sync' AND synced_at < to_timestamp($1)))",
+         synced_from = $2, stripe_as_of = greatest(stripe_as_of, to_timestamp($3)) \
+         WHERE id = $1 AND NOT deleted RETURNING 1",
         table = t.qualified_table(),
     )
 }
 
-/// Ids of the parents a per-parent type is listed under.
+/// Ids of the parents a per-parent type is listed under: the platform's rows of the key's
+/// mode that are not deleted (`$1` bool livemode).
 pub fn parent_ids(c: &ObjectType) -> String {
     let p = c.parent.expect("parent_ids takes a child type");
     let parent = lookup(p.name).expect("catalog test checks parents");
     format!(
-        "SELECT coalesce(array_agg(id ORDER BY id), '{{}}') FROM {} WHERE NOT deleted",
-        parent.qualified_table()
+        "SELECT coalesce(array_agg(id ORDER BY id), '{{}}') FROM {} WHERE NOT deleted AND {}",
+        parent.qualified_table(),
+        in_scope()
     )
 }
+
+/// Objects due for a retrieve, oldest first, locked (others skip them). `$1` int how many.
+pub const TAKE_REFETCHES: &str = "SELECT object_type, id, parent, account_id, reason \
+     FROM stripe.refetch_queue WHERE coalesce(next_attempt_at, '-infinity') <= clock_timestamp() \
+     ORDER BY queued_at, object_type, id LIMIT $1 FOR UPDATE SKIP LOCKED";
+
+/// A retrieve done: `$1` object type, `$2` id, `$3` account ('' for the platform).
+pub const REFETCH_DONE: &str = "DELETE FROM stripe.refetch_queue \
+     WHERE object_type = $1 AND id = $2 AND account_id = $3";
+
+/// A retrieve failed: tried again with backoff (10 s doubling, capped at 1 h). `$4` the error.
+pub const REFETCH_FAILED: &str = "UPDATE stripe.refetch_queue SET attempts = attempts + 1, \
+     last_error = $4, next_attempt_at = clock_timestamp() \
+         + least(interval '1 hour', interval '10 seconds' * 2 ^ least(attempts, 12)) \
+     WHERE object_type = $1 AND id = $2 AND account_id = $3";
 
 #[cfg(test)]
 mod tests {
@@ -497,18 +657,34 @@ mod tests {
     #[test]
     fn ordering_guard_is_on_every_upsert() {
         for t in CATALOG {
-            let sql = apply_event(t, Fields::All);
-            let inserts = sql.matches("INSERT INTO stripe.").count();
-            // every mirror upsert carries the guard; the events insert does not need it
-            assert_eq!(
-                sql.matches("t.stripe_as_of < excluded.stripe_as_of")
-                    .count(),
-                inserts - 1,
-                "{sql}"
-            );
+            for sql in [apply_event(t, Fields::All), apply_events_batch(t), write_page(t)] {
+                // Every mirror upsert (its SET starts with data) carries the rule; the events
+                // insert does not need it.
+                assert_eq!(
+                    sql.matches("NOT t.deleted AND (").count(),
+                    sql.matches("ON CONFLICT (id) DO UPDATE SET data").count(),
+                    "{sql}"
+                );
+            }
         }
-        assert!(mark_missing_deleted(lookup("customer").unwrap())
-            .contains("coalesce((data ->> 'livemode')::boolean, $2) = $2"));
+    }
+
+    #[test]
+    fn ambiguous_versions_are_queued_for_a_retrieve() {
+        let cus = lookup("customer").unwrap();
+        for sql in [write_page(cus), apply_event(cus, Fields::All), apply_events_batch(cus)] {
+            assert!(sql.contains("INSERT INTO stripe.refetch_queue"), "{sql}");
+        }
+        // Discounts cannot be retrieved on their own: nothing to queue.
+        assert!(!write_page(lookup("discount").unwrap()).contains("refetch_queue"));
+    }
+
+    #[test]
+    fn a_status_type_keeps_its_row_on_deleted_events() {
+        let sub = apply_events_batch(lookup("subscription").unwrap());
+        assert!(!sub.contains("\"deleted\": true"), "{sub}");
+        let cus = apply_events_batch(lookup("customer").unwrap());
+        assert!(cus.contains("\"deleted\": true"), "{cus}");
     }
 
     #[test]
@@ -523,6 +699,16 @@ mod tests {
         assert_eq!(present, ["lines"]);
         let lines = apply_event(inv, Fields::Only(&present));
         assert!(lines.contains("INSERT INTO stripe.invoice_lines") && !lines.contains("discounts"));
+    }
+
+    #[test]
+    fn sweeps_are_scoped_to_the_platform_and_the_keys_mode() {
+        let sql = sweep_candidates(lookup("customer").unwrap());
+        assert!(sql.contains("account_id IS NULL"), "{sql}");
+        assert!(sql.contains("coalesce((data ->> 'livemode')::boolean, $1) = $1"));
+        let tax = sweep_candidates(lookup("tax_id").unwrap());
+        assert!(tax.contains("customer IS NOT NULL"), "{tax}");
+        assert!(parent_ids(lookup("tax_id").unwrap()).contains("account_id IS NULL"));
     }
 
     #[test]

@@ -1,11 +1,14 @@
-//! `stripe.sync(type)`: page through a list endpoint and upsert each page in one statement.
+//! `stripe.sync(type)`: walk a type's list, upsert each page in one statement, and after a
+//! complete walk check the objects it did not see (`sweep`).
 
 use crate::api_key;
 use crate::catalog::{self, ObjectType};
 use crate::client::{ApiError, Client, ErrorKind, ListParams, Page};
 use crate::errors::{raise, spi};
+use crate::ordering::Kind;
 use crate::prefetch::{Fetched, Prefetcher};
 use crate::sql_gen;
+use crate::walk::Walk;
 use crate::writer::{self, Write};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
@@ -13,7 +16,14 @@ use std::time::Instant;
 
 pub use crate::prefetch::unix_now;
 
-pub fn lookup_or_raise(name: &str) -> &'static ObjectType {
+pub fn lookup_or_raise(name: Option<&str>) -> &'static ObjectType {
+    let Some(name) = name else {
+        raise(
+            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            "the Stripe object type is NULL".into(),
+            Some(&format!("Known types: {}.", catalog::known_names())),
+        )
+    };
     catalog::lookup(name).unwrap_or_else(|| {
         raise(
             PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
@@ -28,10 +38,13 @@ pub fn raise_api_error(context: &str, e: &ApiError) -> ! {
         ErrorKind::Network => PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE,
         _ => PgSqlErrorCode::ERRCODE_EXTERNAL_ROUTINE_EXCEPTION,
     };
-    let hint = match e.status {
-        Some(401) => Some("Check the key set with stripe.set_api_key()."),
-        Some(403) => Some("The key lacks permission for this resource (restricted key?)."),
-        None => {
+    let hint = match (e.kind, e.status) {
+        (ErrorKind::Contradiction, _) => Some(
+            "Nothing was marked deleted: a walk that cannot be trusted to be complete proves nothing.",
+        ),
+        (_, Some(401)) => Some("Check the key set with stripe.set_api_key()."),
+        (_, Some(403)) => Some("The key lacks permission for this resource (restricted key?)."),
+        (_, None) => {
             Some("Check stripe.api_base and the network; stripe.http_timeout bounds each request.")
         }
         _ => None,
@@ -45,6 +58,10 @@ pub struct SyncStats {
     pub objects: i64,
     pub pages: i32,
     pub marked_deleted: i64,
+    /// What the check of unseen objects did (`sweep::Outcome`), once the walk is complete.
+    pub sweep: Option<String>,
+    /// Objects Postgres could not store: `[{"id", "page", "error"}]`.
+    pub skipped: Vec<serde_json::Value>,
 }
 
 fn skipped(t: &ObjectType, why: String) -> ! {
@@ -63,8 +80,10 @@ pub fn list_target(
     base: &ListParams,
     parent: Option<&str>,
 ) -> (String, ListParams) {
-    let template = t.list_path.unwrap_or_default();
-    let path = parent.map_or_else(|| template.to_string(), |p| template.replace("{parent}", p));
+    let path = match parent {
+        Some(p) => t.parent_list_path(p).unwrap_or_default(),
+        None => t.list_path.unwrap_or_default().to_string(),
+    };
     let mut params = base.clone();
     match path.split_once('?') {
         Some((path, query)) => {
@@ -74,6 +93,22 @@ pub fn list_target(
             (path.to_string(), params)
         }
         None => (path, params),
+    }
+}
+
+/// What one list of `t` is called in errors: `customer`, or `tax_id of cus_1`.
+pub fn walk_label(t: &ObjectType, parent: Option<&str>) -> String {
+    match parent {
+        Some(p) => format!("{} of {p}", t.name),
+        None => t.name.to_string(),
+    }
+}
+
+/// The walk of one list of `t`. Top-level lists are newest first, which the walk checks too.
+pub fn walk_of(t: &ObjectType, parent: Option<&str>) -> Walk {
+    match parent {
+        Some(_) => Walk::new(walk_label(t, parent)),
+        None => Walk::new(walk_label(t, None)).newest_first(),
     }
 }
 
@@ -103,67 +138,47 @@ pub fn list_params(t: &ObjectType, since: Option<i64>) -> ListParams {
     params
 }
 
-fn interrupt() {
+pub fn interrupt() {
     pgrx::check_for_interrupts!();
 }
 
-/// Fetches one page of a list and writes it with everything nested in it.
-/// Returns the page and how many nested entries had to be paged separately.
-pub fn sync_page(
-    t: &ObjectType,
-    client: &Client,
-    path: &str,
-    params: &ListParams,
-    cursor: Option<&str>,
-    parent: Option<&str>,
-    first: bool,
-) -> (Page, i64) {
-    // Events carry whole seconds; a page fetched during second T reflects Stripe as of T, so
-    // an event created later in that same second still applies (sql_gen).
-    let fetched_at = unix_now().floor();
-    let fetched = Fetched {
-        page: client.list_page(path, params, cursor, &interrupt),
-        fetched_at,
-        jsonb: None,
-        after: cursor.map(str::to_string),
-    };
-    write_fetched(t, client, fetched, parent, first)
+/// Where a page sits in a walk, for what is said about it.
+pub struct PageAt<'a> {
+    pub t: &'static ObjectType,
+    pub parent: Option<&'a str>,
+    pub page: u32,
+    pub first: bool,
 }
 
-/// Writes a fetched page with everything nested in it (see `sync_page`).
-fn write_fetched(
-    t: &ObjectType,
+/// Writes a fetched page with everything nested in it; returns the page and how many nested
+/// entries had to be paged separately. An object Postgres cannot store is skipped (and named
+/// in `stats.skipped` and a WARNING) rather than failing the type's whole sync.
+pub fn write_fetched(
     client: &Client,
     fetched: Fetched,
-    parent: Option<&str>,
-    first: bool,
+    at: &PageAt,
+    stats: &mut SyncStats,
 ) -> (Page, i64) {
+    let t = at.t;
     let page = match fetched.page {
         Ok(page) => page,
         // A parent deleted in Stripe since it was mirrored: nothing hangs off it any more.
         Err(e)
-            if parent.is_some()
+            if at.parent.is_some()
                 && fetched.after.is_none()
                 && e.code.as_deref() == Some("resource_missing") =>
         {
             notice!(
                 "stripe.sync('{}'): {} is gone from Stripe, skipped",
                 t.name,
-                parent.unwrap_or_default()
+                at.parent.unwrap_or_default()
             );
-            let empty = r#"{"object":"list","data":[],"has_more":false}"#.to_string();
-            return (
-                Page {
-                    body: empty,
-                    has_more: false,
-                    count: 0,
-                    last_id: None,
-                },
-                0,
-            );
+            return (Page::empty(), 0);
         }
         // The account cannot use this product (Connect, Issuing, …): Stripe says why.
-        Err(e) if first && matches!(e.status, Some(400 | 403 | 404)) => skipped(t, e.to_string()),
+        Err(e) if at.first && matches!(e.status, Some(400 | 403 | 404)) => {
+            skipped(t, e.to_string())
+        }
         Err(e) => raise_api_error(&format!("stripe.sync('{}')", t.name), &e),
     };
     let w = Write {
@@ -171,20 +186,110 @@ fn write_fetched(
         as_of: fetched.fetched_at,
         from: "sync",
         account: None,
-        wins_tie: true,
-        parent,
+        kind: Kind::Fetch,
+        parent: at.parent,
         deletes: false,
     };
-    let (_, truncated) = writer::write_page_encoded(t, &w, fetched.jsonb.as_deref());
-    let nested = writer::complete_lists(client, &truncated, &w, &interrupt);
+    let label = format!("stripe.sync('{}') page {}", t.name, at.page);
+    let truncated = store_page(t, &w, fetched.jsonb.as_deref(), &label, stats);
+    let nested = writer::complete_lists(client, &truncated, &interrupt);
     (page, nested)
+}
+
+/// Writes a page in a subtransaction; if Postgres cannot store it (an error about the data),
+/// writes its objects one by one and skips those that fail. Returns the truncated lists.
+pub fn store_page(
+    t: &ObjectType,
+    w: &Write,
+    jsonb: Option<&[u8]>,
+    label: &str,
+    stats: &mut SyncStats,
+) -> String {
+    let failure = match crate::subxact::attempt(|| writer::write_page_encoded(t, w, jsonb)) {
+        Ok((_, truncated)) => return truncated,
+        Err(f) if f.is_about_the_data() => f,
+        Err(f) => f.rethrow(),
+    };
+    #[derive(serde::Deserialize)]
+    struct Items<'a> {
+        #[serde(borrow)]
+        data: Vec<&'a serde_json::value::RawValue>,
+    }
+    let items: Items = serde_json::from_str(w.json).unwrap_or_else(|_| failure.clone().rethrow());
+    let mut truncated: Vec<serde_json::Value> = Vec::new();
+    for item in items.data {
+        let one = format!("{{\"data\":[{}]}}", item.get());
+        let single = Write { json: &one, ..*w };
+        match crate::subxact::attempt(|| writer::write_page(t, &single)) {
+            Ok((_, lists)) => {
+                if let Ok(serde_json::Value::Array(l)) = serde_json::from_str(&lists) {
+                    truncated.extend(l);
+                }
+            }
+            Err(f) if f.is_about_the_data() => {
+                let id = object_id(item.get());
+                warning!(
+                    "{label}: {} {id} cannot be stored ({}: {}) and was skipped; the rest of the \
+                     type is synced. Correct the value in Stripe, then sync again.",
+                    t.name,
+                    f.sqlstate(),
+                    f.message
+                );
+                if stats.skipped.len() < 100 {
+                    stats.skipped.push(serde_json::json!(
+                        {"id": id, "page": label, "sqlstate": f.sqlstate(), "error": f.message}
+                    ));
+                }
+            }
+            Err(f) => f.rethrow(),
+        }
+    }
+    serde_json::Value::Array(truncated).to_string()
+}
+
+/// The id of one object's JSON, for messages ("(no id)" when it has none).
+fn object_id(json: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: Option<String>,
+    }
+    serde_json::from_str::<Id>(json)
+        .ok()
+        .and_then(|i| i.id)
+        .unwrap_or_else(|| "(no id)".into())
+}
+
+/// Fetches one page of a list inline (no prefetch) and checks it against its walk.
+pub fn fetch_page(
+    client: &Client,
+    path: &str,
+    params: &ListParams,
+    cursor: Option<&str>,
+    walk: &mut Walk,
+) -> (Fetched, Option<String>) {
+    let fetched_at = unix_now();
+    let page = client.list_page(path, params, cursor, &interrupt);
+    let (page, next) = match page {
+        Ok(p) => match walk.advance(cursor, &p) {
+            Ok(next) => (Ok(p), next),
+            Err(e) => (Err(e), None),
+        },
+        Err(e) => (Err(e), None),
+    };
+    let fetched = Fetched {
+        page,
+        fetched_at,
+        jsonb: None,
+        after: cursor.map(str::to_string),
+    };
+    (fetched, next)
 }
 
 /// Pages through one list (the type's own, or one parent's), writing every page. A top-level
 /// list is fetched a page ahead on a thread (`prefetch`), so the next page's request and JSON
 /// parsing overlap this page's writes; a parent's list (usually one page) is fetched in line.
 fn sync_list(
-    t: &ObjectType,
+    t: &'static ObjectType,
     client: &Client,
     params: &ListParams,
     parent: Option<&str>,
@@ -192,26 +297,34 @@ fn sync_list(
     clock: &Instant,
 ) {
     let (path, params) = list_target(t, params, parent);
-    let ahead = parent
-        .is_none()
-        .then(|| Prefetcher::start(client.clone(), path.clone(), params.clone(), None));
+    let ahead = parent.is_none().then(|| {
+        Prefetcher::walk(
+            client.clone(),
+            path.clone(),
+            params.clone(),
+            walk_of(t, None),
+            None,
+        )
+    });
+    let mut walk = walk_of(t, parent);
     let mut cursor: Option<String> = None;
+    let mut page_no = 0;
     loop {
-        let (page, nested) = match &ahead {
+        page_no += 1;
+        let at = PageAt {
+            t,
+            parent,
+            page: page_no,
+            first: stats.pages == 0,
+        };
+        let (fetched, next) = match &ahead {
             Some(pager) => match pager.next(&interrupt) {
-                Some(fetched) => write_fetched(t, client, fetched, parent, stats.pages == 0),
+                Some(fetched) => (fetched, None),
                 None => break,
             },
-            None => sync_page(
-                t,
-                client,
-                &path,
-                &params,
-                cursor.as_deref(),
-                parent,
-                stats.pages == 0,
-            ),
+            None => fetch_page(client, &path, &params, cursor.as_deref(), &mut walk),
         };
+        let (page, nested) = write_fetched(client, fetched, &at, stats);
         stats.pages += 1;
         stats.objects += page.count as i64;
         notice!(
@@ -227,18 +340,25 @@ fn sync_list(
             },
             clock.elapsed().as_secs_f64()
         );
-        cursor = page.next_cursor(cursor.as_deref());
-        if cursor.is_none() {
-            break;
+        if ahead.is_none() {
+            cursor = next;
+            if cursor.is_none() {
+                break;
+            }
         }
     }
+}
+
+/// Whether the key is a live-mode key: the mode of every object a walk with it can see.
+pub fn livemode() -> bool {
+    api_key::api_key().contains("_live_")
 }
 
 /// Ids of the mirrored parents a per-parent type is listed under, after `after`.
 pub fn parents_after(t: &ObjectType, after: Option<&str>) -> Vec<String> {
     let ids = spi(
         "listing parents",
-        Spi::get_one::<Vec<String>>(&sql_gen::parent_ids(t)),
+        Spi::get_one_with_args::<Vec<String>>(&sql_gen::parent_ids(t), &[livemode().into()]),
     )
     .unwrap_or_default();
     match after {
@@ -247,10 +367,11 @@ pub fn parents_after(t: &ObjectType, after: Option<&str>) -> Vec<String> {
     }
 }
 
-pub fn run_sync(t: &ObjectType, since: Option<i64>) -> SyncStats {
+pub fn run_sync(t: &'static ObjectType, since: Option<i64>) -> SyncStats {
     let params = list_params(t, since);
-    let started = unix_now();
     let client = api_key::client();
+    // Before the first request: everything this walk fetches reflects Stripe after this moment.
+    let started = unix_now();
     let clock = Instant::now();
     let mut stats = SyncStats::default();
     if t.parent.is_some() {
@@ -261,46 +382,52 @@ pub fn run_sync(t: &ObjectType, since: Option<i64>) -> SyncStats {
     } else {
         sync_list(t, &client, &params, None, &mut stats, &clock);
     }
-    finish(t, started, &mut stats, since);
+    if since.is_none() {
+        let candidates = crate::sweep::candidates(t, started, &mut stats);
+        crate::sweep::check_all(t, &client, candidates, &mut stats);
+    }
+    record_run(t, started, &stats, since);
     stats
 }
 
-/// After the last page: mark what a full listing no longer returned, and record the run.
-pub fn finish(t: &ObjectType, started: f64, stats: &mut SyncStats, since: Option<i64>) {
-    if since.is_none() && t.deletion == catalog::Deletion::Deleted {
-        let livemode = api_key::api_key().contains("_live_");
-        let sql = sql_gen::mark_missing_deleted(t);
-        stats.marked_deleted = spi(
-            "marking deleted objects",
-            Spi::connect_mut(|c| {
-                let args: [DatumWithOid; 2] = [started.into(), livemode.into()];
-                c.update(sql.as_str(), None, &args).map(|r| r.len() as i64)
-            }),
-        );
-    }
-    record_run(t, started, stats, since);
-}
-
-fn record_run(t: &ObjectType, started: f64, s: &SyncStats, since: Option<i64>) {
-    let args: [DatumWithOid; 6] = [
+pub fn record_run(t: &ObjectType, started: f64, s: &SyncStats, since: Option<i64>) {
+    let args: [DatumWithOid; 8] = [
         t.name.into(),
         started.into(),
         s.objects.into(),
         s.pages.into(),
         s.marked_deleted.into(),
         since.map(|v| v as f64).into(),
+        s.sweep.as_deref().into(),
+        pgrx::JsonB(serde_json::Value::Array(s.skipped.clone())).into(),
     ];
     spi(
         "recording the sync",
         Spi::run_with_args(
-            "INSERT INTO stripe.sync_runs AS r (object_type, started_at, finished_at, objects, pages, marked_deleted, since) \
-             VALUES ($1, to_timestamp($2), clock_timestamp(), $3, $4, $5, to_timestamp($6)) \
+            "INSERT INTO stripe.sync_runs AS r (object_type, started_at, finished_at, objects, pages, \
+             marked_deleted, since, sweep, skipped) \
+             VALUES ($1, to_timestamp($2), clock_timestamp(), $3, $4, $5, to_timestamp($6), $7, $8) \
              ON CONFLICT (object_type) DO UPDATE SET started_at = excluded.started_at, \
              finished_at = excluded.finished_at, objects = excluded.objects, pages = excluded.pages, \
-             marked_deleted = excluded.marked_deleted, since = excluded.since",
+             marked_deleted = excluded.marked_deleted, since = excluded.since, \
+             sweep = excluded.sweep, skipped = excluded.skipped",
             &args,
         ),
     );
+}
+
+/// `since` as unix seconds, refusing what Stripe cannot filter by (`infinity`).
+pub fn since_seconds(since: Option<pgrx::datum::TimestampWithTimeZone>) -> Option<i64> {
+    let ts = since?;
+    if ts.is_infinity() || ts.is_neg_infinity() {
+        raise(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("since must be a finite time, not {ts}"),
+            Some("Pass NULL for a full sync, or a timestamp such as now() - interval '1 day'."),
+        );
+    }
+    // TimestampTz counts microseconds from 2000-01-01; Stripe wants unix seconds.
+    Some(ts.into_inner().div_euclid(1_000_000) + 946_684_800)
 }
 
 /// Pages through Stripe's list of `object_type` and upserts every object; returns how many.
@@ -308,11 +435,9 @@ fn record_run(t: &ObjectType, started: f64, s: &SyncStats, since: Option<i64>) {
 #[pg_extern(security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn sync(
-    object_type: &str,
+    object_type: Option<&str>,
     since: default!(Option<pgrx::datum::TimestampWithTimeZone>, "NULL"),
 ) -> i64 {
     let t = lookup_or_raise(object_type);
-    // TimestampTz counts microseconds from 2000-01-01; Stripe wants unix seconds.
-    let since = since.map(|ts| ts.into_inner().div_euclid(1_000_000) + 946_684_800);
-    run_sync(t, since).objects
+    run_sync(t, since_seconds(since)).objects
 }

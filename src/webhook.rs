@@ -25,13 +25,15 @@ fn verify(payload: &str, sig: Option<&str>) {
         Some(h) => signature::verify(payload.as_bytes(), h, &secrets, tolerance, now),
     };
     let Err(e) = result else { return };
+    // A stale timestamp is an authentication failure like a wrong signature (28000): no other
+    // failure of a delivery shares the code, so callers can tell them from payloads that fail.
     let (code, hint) = match e {
         SignatureError::NoSecretsConfigured => (
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             "Run SELECT stripe.add_webhook_secret('whsec_…') as the extension owner.",
         ),
         SignatureError::TimestampOutsideTolerance { .. } => (
-            PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
+            PgSqlErrorCode::ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
             "A replayed or delayed delivery, or a clock off by more than stripe.webhook_tolerance.",
         ),
         _ => (
@@ -68,10 +70,10 @@ fn ingest_webhook(payload: Option<&str>, sig: Option<&str>) -> pgrx::JsonB {
     verify(payload, sig);
     let ev = parse(payload);
     let status = if gucs::queue_mode() {
-        let w = processing::write_for(payload, &ev);
+        let w = processing::write_for(payload, &ev, None);
         let queued = writer::run("event:queue", || sql_gen::QUEUE_EVENT.into(), &w);
         if queued.is_some() {
-            crate::wake::worker_after_commit();
+            crate::wake::after_commit(crate::wake::Worker::Events);
         }
         queued.map(|_| "queued".to_string())
     } else {

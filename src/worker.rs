@@ -1,25 +1,61 @@
-//! The background worker: one per database in `stripe.worker_databases`, registered at server
-//! start (djstripe_pg in `shared_preload_libraries`). Each loop step is one transaction running
-//! `stripe._work_once()` (sql/worker.sql): a chunk of pending events applied together, one
-//! event due for a retry, or one page of a sync job.
-//! Postgres restarts a crashed worker after 5 s; work in flight was never committed, so
-//! nothing is lost or applied twice.
+//! The background workers: two per database in `stripe.worker_databases`, registered at server
+//! start (djstripe_pg in `shared_preload_libraries`). The events worker applies queued events
+//! (`stripe._work_events()`: a chunk of pending events applied together, or one event due for a
+//! retry) and never waits for Stripe unless an event needs it; the sync worker does the work
+//! that talks to Stripe (`stripe._work_sync()`: objects to retrieve, pages of sync jobs). So a
+//! hanging API never holds up queued events, and a stream of events never starves a sync.
+//! Each loop step is one transaction. Postgres restarts a crashed worker after 5 s; work in
+//! flight was never committed, so nothing is lost or applied twice.
 
 use crate::gucs;
 use pgrx::bgworkers::{BackgroundWorker, BackgroundWorkerBuilder, SignalWakeFlags};
 use pgrx::prelude::*;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The two kinds of worker, as `stripe.workers.kind` and `pg_stat_activity.backend_type` name them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Events,
+    Sync,
+}
+
+impl Kind {
+    fn of(arg: usize) -> Kind {
+        if arg % 2 == 0 {
+            Kind::Events
+        } else {
+            Kind::Sync
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Events => "events",
+            Kind::Sync => "sync",
+        }
+    }
+
+    fn backend_type(self) -> &'static str {
+        match self {
+            Kind::Events => "djstripe_pg worker",
+            Kind::Sync => "djstripe_pg sync worker",
+        }
+    }
+}
 
 pub fn register() {
     for (i, db) in gucs::worker_databases().iter().enumerate() {
-        BackgroundWorkerBuilder::new(&format!("djstripe_pg worker for {db}"))
-            .set_type("djstripe_pg worker")
-            .set_library("djstripe_pg")
-            .set_function("djstripe_pg_worker_main")
-            .set_argument(Some(pg_sys::Datum::from(i)))
-            .enable_spi_access()
-            .set_restart_time(Some(Duration::from_secs(5)))
-            .load();
+        for kind in [Kind::Events, Kind::Sync] {
+            let arg = 2 * i + kind as usize;
+            BackgroundWorkerBuilder::new(&format!("{} for {db}", kind.backend_type()))
+                .set_type(kind.backend_type())
+                .set_library("djstripe_pg")
+                .set_function("djstripe_pg_worker_main")
+                .set_argument(Some(pg_sys::Datum::from(arg)))
+                .enable_spi_access()
+                .set_restart_time(Some(Duration::from_secs(5)))
+                .load();
+        }
     }
 }
 
@@ -27,15 +63,15 @@ pub fn register() {
 enum Step {
     /// Nothing to do.
     Idle,
-    /// Applied this many pending events (0: a retry or a sync job page instead).
+    /// Applied this many pending events (0: other work instead).
     Worked(i64),
 }
 
-/// Runs one step.
-fn step(announce: bool) -> Step {
+/// Runs one step. `turn` alternates the sync worker between its two kinds of work.
+fn step(kind: Kind, announce: bool, turn: bool) -> Step {
     BackgroundWorker::transaction(|| {
         let installed =
-            Spi::get_one::<bool>("SELECT to_regprocedure('stripe._work_once()') IS NOT NULL")
+            Spi::get_one::<bool>("SELECT to_regprocedure('stripe._work_sync(boolean)') IS NOT NULL")
                 .ok()
                 .flatten()
                 .unwrap_or(false);
@@ -43,14 +79,23 @@ fn step(announce: bool) -> Step {
             return Step::Idle; // CREATE EXTENSION has not run in this database (yet)
         }
         if announce {
-            let _ = Spi::run(
-                "INSERT INTO stripe.workers (database, pid) VALUES (current_database(), pg_backend_pid()) \
-                 ON CONFLICT (database) DO UPDATE SET pid = excluded.pid, \
+            let _ = Spi::run_with_args(
+                "INSERT INTO stripe.workers (database, kind, pid) \
+                 VALUES (current_database(), $1, pg_backend_pid()) \
+                 ON CONFLICT (database, kind) DO UPDATE SET pid = excluded.pid, \
                  started_at = CASE WHEN stripe.workers.pid = excluded.pid THEN stripe.workers.started_at \
                                    ELSE clock_timestamp() END, heartbeat_at = clock_timestamp()",
+                &[kind.name().into()],
             );
         }
-        match Spi::get_one::<i64>("SELECT stripe._work_once()") {
+        let work = match kind {
+            Kind::Events => Spi::get_one::<i64>("SELECT stripe._work_events()"),
+            Kind::Sync => Spi::get_one_with_args::<i64>(
+                "SELECT stripe._work_sync($1)",
+                &[turn.into()],
+            ),
+        };
+        match work {
             Ok(Some(n)) => Step::Worked(n),
             _ => Step::Idle,
         }
@@ -74,21 +119,55 @@ fn gather(delay: Duration) {
     }
 }
 
+/// The settings `ALTER DATABASE … SET` and `ALTER ROLE … IN DATABASE … SET` give this
+/// database: a worker applies them only when it connects, so it restarts when they change.
+fn database_settings() -> Option<String> {
+    BackgroundWorker::transaction(|| {
+        Spi::get_one::<String>(
+            "SELECT string_agg(s.setconfig::text, ';' ORDER BY s.setrole) FROM pg_db_role_setting s \
+             WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+               AND s.setrole IN (0, (SELECT oid FROM pg_roles WHERE rolname = current_user))",
+        )
+        .ok()
+        .flatten()
+    })
+}
+
+/// How often a worker looks for changed database settings.
+const SETTINGS_CHECK: Duration = Duration::from_secs(5);
+/// How often the sync worker prunes the webhook request log.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+/// Prunes `stripe.webhook_requests` (retention and row cap), in a transaction of its own.
+fn prune_request_log() {
+    BackgroundWorker::transaction(|| {
+        let _ = Spi::run(
+            "SELECT stripe.prune_webhook_requests() \
+             WHERE to_regprocedure('stripe.prune_webhook_requests()') IS NOT NULL",
+        );
+    });
+}
+
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub extern "C-unwind" fn djstripe_pg_worker_main(arg: pg_sys::Datum) {
     BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
-    let Some(db) = gucs::worker_databases().get(arg.value()).cloned() else {
+    let (index, kind) = (arg.value() / 2, Kind::of(arg.value()));
+    let Some(db) = gucs::worker_databases().get(index).cloned() else {
         return;
     };
     BackgroundWorker::connect_worker_to_spi(Some(&db), None);
-    log!("djstripe_pg worker started for database {db}");
-    let mut announce = true;
+    log!("{} started for database {db}", kind.backend_type());
+    let settings = database_settings();
+    let mut checked = Instant::now();
+    let mut pruned: Option<Instant> = None;
+    let (mut announce, mut turn) = (true, false);
     loop {
         if BackgroundWorker::sigterm_received() {
             break;
         }
-        let done = step(announce);
+        let done = step(kind, announce, turn);
+        turn = !turn;
         announce = matches!(done, Step::Idle); // refresh the heartbeat after every idle period
         if BackgroundWorker::sigterm_received() {
             break;
@@ -96,7 +175,7 @@ pub extern "C-unwind" fn djstripe_pg_worker_main(arg: pg_sys::Datum) {
         match done {
             Step::Idle => {
                 let idle = Duration::from_secs(gucs::WORKER_IDLE.get().max(1) as u64);
-                if !BackgroundWorker::wait_latch(Some(idle)) {
+                if !BackgroundWorker::wait_latch(Some(idle.min(SETTINGS_CHECK))) {
                     break;
                 }
             }
@@ -113,6 +192,22 @@ pub extern "C-unwind" fn djstripe_pg_worker_main(arg: pg_sys::Datum) {
             // SAFETY: reloading the configuration file is what a worker does on SIGHUP.
             unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
         }
+        if kind == Kind::Sync && pruned.is_none_or(|p| p.elapsed() >= PRUNE_EVERY) {
+            pruned = Some(Instant::now());
+            prune_request_log();
+        }
+        if checked.elapsed() >= SETTINGS_CHECK {
+            checked = Instant::now();
+            if database_settings() != settings {
+                // Exit with 1: Postgres starts the worker again (after 5 s), with the new
+                // settings applied as it connects.
+                log!(
+                    "{} for database {db}: the database's settings changed; restarting to apply them",
+                    kind.backend_type()
+                );
+                unsafe { pg_sys::proc_exit(1) };
+            }
+        }
     }
-    log!("djstripe_pg worker for database {db} stopping");
+    log!("{} for database {db} stopping", kind.backend_type());
 }

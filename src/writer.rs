@@ -3,7 +3,8 @@
 
 use crate::catalog::{self, ObjectType};
 use crate::client::{Client, ListParams};
-use crate::errors::spi;
+use crate::errors::{raise, spi};
+use crate::ordering::Kind;
 use crate::sql_gen::{self, WRITE_PARAMS};
 use pgrx::datum::DatumWithOid;
 use pgrx::pg_sys::{self, PgOid};
@@ -21,10 +22,11 @@ thread_local! {
 /// The shared parameters of every write statement (see `sql_gen`).
 pub struct Write<'a> {
     pub json: &'a str,
+    /// Unix time the data reflects: an event's `created`, or the exact start of the fetch.
     pub as_of: f64,
     pub from: &'a str,
     pub account: Option<&'a str>,
-    pub wins_tie: bool,
+    pub kind: Kind,
     pub parent: Option<&'a str>,
     pub deletes: bool,
 }
@@ -80,14 +82,14 @@ pub fn run_encoded(
 ) -> Option<(String, String)> {
     let float = PgOid::BuiltIn(pg_sys::BuiltinOid::FLOAT8OID);
     let boolean = PgOid::BuiltIn(pg_sys::BuiltinOid::BOOLOID);
-    let types: [PgOid; WRITE_PARAMS] = [JSONB, float, TEXT, TEXT, boolean, TEXT, boolean];
+    let types: [PgOid; WRITE_PARAMS] = [JSONB, float, TEXT, TEXT, TEXT, TEXT, boolean];
     let args = || {
         vec![
             crate::jsonb_param::param(w.json, jsonb),
             w.as_of.into(),
             w.from.into(),
             w.account.into(),
-            w.wins_tie.into(),
+            w.kind.as_str().into(),
             w.parent.into(),
             w.deletes.into(),
         ]
@@ -108,8 +110,9 @@ pub fn run_batch(
     })
 }
 
-/// Records a page of the Events API as pending events; returns how many were new.
-pub fn record_events(page: &str, jsonb: Option<&[u8]>) -> i64 {
+/// Records a page of the Events API as pending events; returns how many were new, and how many
+/// items were not events with an id (and could not be recorded).
+pub fn record_events(page: &str, jsonb: Option<&[u8]>) -> (i64, i64) {
     let row = run_cached(
         "events:record",
         "recording events",
@@ -117,7 +120,8 @@ pub fn record_events(page: &str, jsonb: Option<&[u8]>) -> i64 {
         &[JSONB],
         || vec![crate::jsonb_param::param(page, jsonb)],
     );
-    row.and_then(|(n, _)| n.parse().ok()).unwrap_or(0)
+    let (new, skipped) = row.unwrap_or_default();
+    (new.parse().unwrap_or(0), skipped.parse().unwrap_or(0))
 }
 
 /// Writes one list page of `t`; returns the objects written and the truncated nested lists.
@@ -141,10 +145,11 @@ pub fn write_page_encoded(t: &ObjectType, w: &Write, jsonb: Option<&[u8]>) -> (i
 struct Truncated {
     parent: String,
     child: String,
-    url: String,
+    url: Option<String>,
     /// The parent's stamp: its children are written as of the same moment and source.
-    as_of: Option<f64>,
-    src: Option<String>,
+    as_of: f64,
+    src: String,
+    account: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -158,32 +163,48 @@ struct IdOnly {
 }
 
 /// Pages through each truncated nested list (`paging` from a write) and writes every entry,
-/// then removes child rows the complete list no longer has. Returns the children written.
-pub fn complete_lists(client: &Client, paging: &str, w: &Write, interrupt: &dyn Fn()) -> i64 {
-    let lists: Vec<Truncated> = serde_json::from_str(paging).unwrap_or_default();
+/// then removes child rows the complete list no longer has. A list that cannot be completed
+/// (no `url`, a contradictory page, an API error) raises: its children are never pruned from an
+/// incomplete walk. Returns the children written.
+pub fn complete_lists(client: &Client, paging: &str, interrupt: &dyn Fn()) -> i64 {
+    let lists: Vec<Truncated> = serde_json::from_str(paging).unwrap_or_else(|e| {
+        raise(
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            format!("djstripe_pg: reading the truncated lists of a write: {e}"),
+            None,
+        )
+    });
     let mut written = 0;
     for list in lists {
-        let Some(child) = catalog::lookup(&list.child) else {
-            continue;
+        let child = catalog::lookup(&list.child).expect("paging names catalog types");
+        let what = format!("the {} of {}", child.table, list.parent);
+        let Some(url) = &list.url else {
+            raise(
+                PgSqlErrorCode::ERRCODE_EXTERNAL_ROUTINE_EXCEPTION,
+                format!("Stripe sent {what} truncated (has_more) without its url: it cannot be completed"),
+                Some("Nothing of the list was pruned; stripe.sync of the parent's type lists it again."),
+            )
         };
         let mut seen: Vec<String> = Vec::new();
-        let mut pager = client.pager(&list.url, ListParams::default());
+        let mut pager = client.pager(url, ListParams::default());
         while let Some(page) = pager.next_page(interrupt) {
-            let page = page.unwrap_or_else(|e| {
-                crate::sync::raise_api_error(
-                    &format!("completing {} of {}", child.table, list.parent),
-                    &e,
-                )
-            });
+            let page = page
+                .unwrap_or_else(|e| crate::sync::raise_api_error(&format!("completing {what}"), &e));
             if let Ok(ids) = serde_json::from_str::<Ids>(&page.body) {
                 seen.extend(ids.data.into_iter().filter_map(|i| i.id));
             }
             let page_write = Write {
                 json: &page.body,
                 parent: Some(&list.parent),
-                as_of: list.as_of.unwrap_or(w.as_of),
-                from: list.src.as_deref().unwrap_or(w.from),
-                ..*w
+                as_of: list.as_of,
+                from: &list.src,
+                account: list.account.as_deref(),
+                kind: if list.src.starts_with("evt_") {
+                    Kind::Updated
+                } else {
+                    Kind::Fetch
+                },
+                deletes: false,
             };
             written += write_page(child, &page_write).0;
         }
@@ -197,4 +218,18 @@ pub fn complete_lists(client: &Client, paging: &str, w: &Write, interrupt: &dyn 
         );
     }
     written
+}
+
+/// Marks an object deleted because Stripe said so when it was retrieved (`why`, recorded in
+/// `synced_from`) at `at`. Returns whether the row was marked (false: already deleted, or
+/// not mirrored).
+pub fn mark_deleted(t: &ObjectType, id: &str, why: &str, at: f64) -> bool {
+    spi(
+        "marking an object deleted",
+        Spi::connect_mut(|c| {
+            let args: [DatumWithOid; 3] = [id.into(), why.into(), at.into()];
+            c.update(&sql_gen::mark_deleted(t), None, &args)
+                .map(|r| !r.is_empty())
+        }),
+    )
 }

@@ -32,7 +32,8 @@ from psycopg.conninfo import make_conninfo
 
 REPO = Path(__file__).resolve().parents[2]
 PGCLUSTER = REPO / "scripts" / "pgcluster.sh"
-WORKER_TYPE = "djstripe_pg worker"
+WORKER_TYPE = "djstripe_pg worker"            # the events worker
+SYNC_WORKER_TYPE = "djstripe_pg sync worker"  # the one that talks to Stripe
 
 
 def free_port():
@@ -78,19 +79,23 @@ class WorkerDatabase:
                             (WORKER_TYPE, self.name)).fetchone()
         return row and row[0]
 
-    def worker_pid(self, timeout=30, not_pid=None):
-        """The worker's pid once it runs and has recorded itself in stripe.workers (so that a
-        commit that queues work wakes it); waits for that (and for a pid other than not_pid)."""
+    def worker_pid(self, timeout=30, not_pid=None, kind="events"):
+        """The pid of the database's worker of `kind` (events or sync) once it runs and has
+        recorded itself in stripe.workers (so that a commit that queues work wakes it); waits for
+        that (and for a pid other than not_pid)."""
+        backend_type = WORKER_TYPE if kind == "events" else SYNC_WORKER_TYPE
+
         def registered():
             try:
                 with self.connect() as c:
                     row = c.execute(
                         "SELECT w.pid FROM stripe.workers w JOIN pg_stat_activity a ON a.pid = w.pid "
-                        "WHERE w.database = current_database() AND a.backend_type = %s", (WORKER_TYPE,)).fetchone()
+                        "WHERE w.database = current_database() AND w.kind = %s AND a.backend_type = %s",
+                        (kind, backend_type)).fetchone()
                 return row and row[0] != not_pid and row[0]
             except psycopg.OperationalError:
                 return None  # the server is restarting
-        return wait_until(registered, timeout, 0.1, f"the worker of {self.name} to register")
+        return wait_until(registered, timeout, 0.1, f"the {kind} worker of {self.name} to register")
 
 
 class PreloadCluster:
@@ -113,7 +118,7 @@ class PreloadCluster:
         from conftest import API_KEY, READER_ROLE, WEBHOOK_ROLE, WEBHOOK_SECRET
 
         conf = [
-            "max_worker_processes = 40",
+            "max_worker_processes = 64",
             "max_connections = 100",
             f"stripe.api_base = '{api_base}'",
             # pgcluster.sh turns it off for speed; a crash would then lose the last commits,

@@ -1,0 +1,154 @@
+//! Retrieving one object from Stripe and writing what Stripe says about it: the object (as of
+//! the moment the request started), or that it is gone. Used wherever the mirror needs
+//! Stripe's word on one object: versions nothing orders (`stripe.refetch_queue`), objects a
+//! complete walk did not see (`sweep`), and `stripe.revalidate`.
+
+use crate::api_key;
+use crate::catalog::{self, ObjectType};
+use crate::client::{ApiError, Client, ErrorKind};
+use crate::errors::spi;
+use crate::ordering::Kind;
+use crate::sql_gen;
+use crate::sync::{self, interrupt, unix_now, SyncStats};
+use crate::writer::{self, Write};
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+
+/// What Stripe said about the object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It exists: its current state is written (unless the row already holds a newer one).
+    Stored,
+    /// It is gone (a deleted stub, or 404 `resource_missing`): the row is marked deleted.
+    Deleted,
+    /// It cannot be retrieved: no endpoint, no known parent, or another account's object.
+    NotRetrievable,
+}
+
+fn is_deleted_stub(body: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Stub {
+        id: Option<String>,
+        #[serde(default)]
+        deleted: bool,
+    }
+    serde_json::from_str::<Stub>(body)
+        .ok()
+        .filter(|s| s.deleted)
+        .map(|s| s.id.unwrap_or_default())
+}
+
+/// Retrieves `id` of type `t` and writes the answer. `account` is the Connect account the
+/// row belongs to: without a key for it, its objects are never retrieved with the platform's
+/// key, whose 404 would say nothing about them.
+pub fn object(
+    t: &ObjectType,
+    client: &Client,
+    id: &str,
+    parent: Option<&str>,
+    account: Option<&str>,
+) -> Result<Outcome, ApiError> {
+    let (None, Some(path)) = (account.filter(|a| !a.is_empty()), t.object_path(parent, id)) else {
+        return Ok(Outcome::NotRetrievable);
+    };
+    let started = unix_now();
+    let body = match client.get(&path, "", &interrupt) {
+        Ok(body) => body,
+        Err(e) if e.status == Some(404) && e.code.as_deref() == Some("resource_missing") => {
+            writer::mark_deleted(t, id, "retrieve:resource_missing", started);
+            return Ok(Outcome::Deleted);
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(stub) = is_deleted_stub(&body) {
+        if stub == id {
+            writer::mark_deleted(t, id, "retrieve:deleted", started);
+            return Ok(Outcome::Deleted);
+        }
+    }
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: Option<String>,
+    }
+    let got = serde_json::from_str::<Id>(&body).ok().and_then(|i| i.id);
+    if got.as_deref() != Some(id) {
+        let mut e = ApiError::new(
+            ErrorKind::Decode,
+            Some(200),
+            format!("asked for {id}, Stripe answered {}", got.as_deref().unwrap_or("an object without id")),
+        );
+        e.method = "GET".into();
+        e.path = path;
+        return Err(e);
+    }
+    let page = format!("{{\"data\":[{body}]}}");
+    let w = Write {
+        json: &page,
+        as_of: started,
+        from: "retrieve",
+        account: None,
+        kind: Kind::Fetch,
+        parent,
+        deletes: false,
+    };
+    let label = format!("retrieving {id}");
+    let truncated = sync::store_page(t, &w, None, &label, &mut SyncStats::default());
+    writer::complete_lists(client, &truncated, &interrupt);
+    Ok(Outcome::Stored)
+}
+
+/// One entry of `stripe.refetch_queue`.
+struct Queued {
+    object_type: String,
+    id: String,
+    parent: Option<String>,
+    account: String,
+}
+
+/// Retrieves up to `max_objects` objects due in `stripe.refetch_queue`, oldest first, and
+/// writes what Stripe says; a failed retrieve is tried again later with backoff. Returns how
+/// many were taken. Needs the API key only when something is queued.
+#[pg_extern(name = "_refetch_queued", security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn refetch_queued(max_objects: i32) -> i64 {
+    let due = spi(
+        "reading the refetch queue",
+        Spi::connect(|c| {
+            let rows = c.select(sql_gen::TAKE_REFETCHES, None, &[max_objects.max(0).into()])?;
+            rows.map(|r| {
+                Ok(Queued {
+                    object_type: r.get::<String>(1)?.unwrap_or_default(),
+                    id: r.get::<String>(2)?.unwrap_or_default(),
+                    parent: r.get::<String>(3)?,
+                    account: r.get::<String>(4)?.unwrap_or_default(),
+                })
+            })
+            .collect::<pgrx::spi::Result<Vec<_>>>()
+        }),
+    );
+    if due.is_empty() {
+        return 0;
+    }
+    let client = api_key::client();
+    for q in &due {
+        let outcome = match catalog::lookup(&q.object_type) {
+            Some(t) => object(t, &client, &q.id, q.parent.as_deref(), Some(&q.account)),
+            None => Ok(Outcome::NotRetrievable),
+        };
+        let done: [DatumWithOid; 3] = [
+            q.object_type.as_str().into(),
+            q.id.as_str().into(),
+            q.account.as_str().into(),
+        ];
+        let (sql, args): (&str, Vec<DatumWithOid>) = match outcome {
+            Ok(_) => (sql_gen::REFETCH_DONE, done.to_vec()),
+            Err(e) => {
+                let mut args = done.to_vec();
+                args.push(e.to_string().into());
+                (sql_gen::REFETCH_FAILED, args)
+            }
+        };
+        spi("updating the refetch queue", Spi::run_with_args(sql, &args));
+    }
+    due.len() as i64
+}

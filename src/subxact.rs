@@ -1,0 +1,81 @@
+//! Running a piece of work in a subtransaction, so that its error can be caught and the work
+//! before it kept: what a PL/pgSQL `BEGIN … EXCEPTION` block does, for the Rust glue.
+
+use pgrx::pg_sys::{self, panic::CaughtError};
+use pgrx::{PgSqlErrorCode, PgTryBuilder};
+
+/// A Postgres error caught from `attempt`: its SQLSTATE and message.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub code: PgSqlErrorCode,
+    pub message: String,
+    caught: std::sync::Arc<std::sync::Mutex<Option<CaughtError>>>,
+}
+
+impl Failure {
+    /// The five-character SQLSTATE (`22P05`).
+    pub fn sqlstate(&self) -> String {
+        sqlstate(self.code)
+    }
+
+    /// Raises the error again, as it was.
+    pub fn rethrow(self) -> ! {
+        let caught = self.caught.lock().ok().and_then(|mut c| c.take());
+        match caught {
+            Some(c) => c.rethrow(),
+            None => crate::errors::raise(self.code, self.message, None),
+        }
+    }
+
+    /// Whether the error is about the data (class 22, data exception) or its size (class 54,
+    /// program limit exceeded: an index row too large): the same write fails again every time.
+    pub fn is_about_the_data(&self) -> bool {
+        let s = self.sqlstate();
+        s.starts_with("22") || s.starts_with("54")
+    }
+}
+
+/// The five characters of a SQLSTATE, unpacked from Postgres' six-bit encoding.
+pub fn sqlstate(code: PgSqlErrorCode) -> String {
+    let v = code as i32;
+    (0..5)
+        .map(|i| (((v >> (6 * i)) & 0x3F) as u8 + b'0') as char)
+        .collect()
+}
+
+/// Runs `work` in a subtransaction: its result, or (the subtransaction rolled back) the Postgres
+/// error it raised. A cancel (`query_canceled`) and Rust panics are never caught.
+pub fn attempt<T>(work: impl FnOnce() -> T + std::panic::UnwindSafe) -> Result<T, Failure> {
+    // SAFETY: the same sequence as PL/pgSQL's exception blocks (pl_exec.c): begin, run, then
+    // release or roll back, and restore the caller's memory context and resource owner.
+    let (context, owner) = unsafe { (pg_sys::CurrentMemoryContext, pg_sys::CurrentResourceOwner) };
+    unsafe { pg_sys::BeginInternalSubTransaction(std::ptr::null()) };
+    unsafe { pg_sys::MemoryContextSwitchTo(context) };
+    let restore = move || unsafe {
+        pg_sys::MemoryContextSwitchTo(context);
+        pg_sys::CurrentResourceOwner = owner;
+    };
+    PgTryBuilder::new(|| {
+        let value = work();
+        unsafe { pg_sys::ReleaseCurrentSubTransaction() };
+        restore();
+        Ok(value)
+    })
+    .catch_others(|e| {
+        unsafe { pg_sys::RollbackAndReleaseCurrentSubTransaction() };
+        restore();
+        match &e {
+            CaughtError::PostgresError(r) | CaughtError::ErrorReport(r)
+                if r.sql_error_code() != PgSqlErrorCode::ERRCODE_QUERY_CANCELED =>
+            {
+                Err(Failure {
+                    code: r.sql_error_code(),
+                    message: r.message().to_string(),
+                    caught: std::sync::Arc::new(std::sync::Mutex::new(Some(e))),
+                })
+            }
+            _ => e.rethrow(),
+        }
+    })
+    .execute()
+}

@@ -1,0 +1,272 @@
+"""The mirror never claims what Stripe did not say: against the simulated Stripe (sim_stripe.py),
+which holds the truth, each wrong result an adversarial pass found has a test here — a
+background sync's first page, a connected account's objects, contradictory pages, the catch-up
+high-water mark, canceled subscriptions — and deletions need Stripe's word for each object."""
+
+import json
+import time
+
+import psycopg
+import pytest
+
+from conftest import API_KEY, WEBHOOK_SECRET
+from sim_stripe import SimStripe, sign
+from sql_errors import error_text, sql_error
+
+
+@pytest.fixture
+def sim(conn):
+    s = SimStripe(seed=12, api_key=API_KEY, connected_accounts=("acct_sim_connect",)).start()
+    conn.execute("SELECT set_config('stripe.api_base', %s, false)", (s.url,))
+    conn.execute("SELECT stripe.add_webhook_secret(%s)", (WEBHOOK_SECRET,))
+    conn.execute("SET stripe.max_retries = 0")
+    yield s
+    s.stop()
+
+
+def deliver(conn, sim, event):
+    payload = sim.payload(event)
+    return conn.execute("SELECT stripe.ingest_webhook(%s, %s)",
+                        (payload, sign(payload, WEBHOOK_SECRET))).fetchone()[0]
+
+
+def customers(sim, n, account=None):
+    return [sim.create_customer(account=account) for _ in range(n)]
+
+
+def deleted_ids(conn, table="customers"):
+    return {r[0] for r in conn.execute(f"SELECT id FROM stripe.{table} WHERE deleted")}
+
+
+def run(conn):
+    return conn.execute("SELECT objects, pages, marked_deleted, sweep FROM stripe.sync_runs "
+                        "WHERE object_type = 'customer'").fetchone()
+
+
+# -- 1. a background sync's first page ----------------------------------------------------------
+
+def test_a_resumable_sync_of_many_pages_marks_nothing_deleted(conn, sim):
+    """The job's walk starts before its first page: page 1 (the 100 newest) was judged 'unseen'
+    by a start time taken after it had been written."""
+    customers(sim, 350)
+    assert conn.execute("SELECT stripe.sync('customer')").fetchone()[0] == 350
+    job = conn.execute("INSERT INTO stripe.sync_jobs (object_type) VALUES ('customer') RETURNING id").fetchone()[0]
+    assert conn.execute("SELECT stripe.run_sync_job(%s)", (job,)).fetchone()[0] == 350
+    state, pages, marked = conn.execute("SELECT state, pages, marked_deleted FROM stripe.sync_jobs WHERE id = %s",
+                                        (job,)).fetchone()
+    assert (state, pages, marked) == ("done", 4, 0)
+    assert deleted_ids(conn) == set()
+
+
+# -- 2. a connected account's objects -----------------------------------------------------------
+
+def test_a_platform_sync_leaves_connected_accounts_objects_alone(conn, sim):
+    customers(sim, 3)
+    (theirs,) = customers(sim, 1, account="acct_sim_connect")
+    for e in sim.take_events():
+        if e["type"] == "customer.created":
+            assert deliver(conn, sim, e)["result"] == "applied"
+    assert conn.execute("SELECT account_id FROM stripe.customers WHERE id = %s", (theirs,)).fetchone() == (
+        "acct_sim_connect",)
+    conn.execute("SELECT stripe.sync('customer')")
+    assert deleted_ids(conn) == set()
+    # Nothing asked Stripe about it with the platform's key either (a 404 there proves nothing).
+    assert not [r for r in sim.requests if theirs in r[2]]
+
+
+# -- 3. contradictory pages ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["has_more_empty", "stuck_cursor", "missing_id", "cycle"])
+def test_a_contradictory_page_raises_and_marks_nothing(conn, sim, kind):
+    customers(sim, 250)
+    assert conn.execute("SELECT stripe.sync('customer')").fetchone()[0] == 250
+    before = conn.execute("SELECT count(*), max(synced_at) FROM stripe.customers").fetchone()
+    sim.fault(kind, path="/v1/customers", after=1, times=1)
+    conn.execute("SET statement_timeout = '30s'")  # a cycle used to page forever
+    e = sql_error(conn, "SELECT stripe.sync('customer')")
+    text = error_text(e)
+    assert e.sqlstate == "38000", text
+    assert "contradictory" in text and "customer" in text and "page 2" in text, text
+    assert [f for f in sim.fired if f[1] == kind], "the fault fired"
+    assert deleted_ids(conn) == set()
+    assert conn.execute("SELECT count(*), max(synced_at) FROM stripe.customers").fetchone() == before
+
+
+def test_a_nested_list_completed_from_a_contradictory_page_prunes_nothing(conn, sim):
+    (cus,) = customers(sim, 1)
+    inv = sim.create_invoice(cus, n_lines=25)
+    conn.execute("SELECT stripe.sync('invoice')")
+    assert conn.execute("SELECT count(*) FROM stripe.invoice_lines WHERE invoice = %s", (inv,)).fetchone()[0] == 25
+    sim.take_events()
+    sim.update_invoice(inv)
+    (event,) = [e for e in sim.take_events() if e["type"] == "invoice.updated"]
+    sim.fault("has_more_empty", path=f"/v1/invoices/{inv}/lines", times=1)
+    e = sql_error(conn, "SELECT stripe.ingest_webhook(%s, %s)",
+                  (sim.payload(event), sign(sim.payload(event), WEBHOOK_SECRET)))
+    assert e.sqlstate == "38000" and "contradictory" in error_text(e), error_text(e)
+    assert conn.execute("SELECT count(*) FROM stripe.invoice_lines WHERE invoice = %s", (inv,)).fetchone()[0] == 25
+    # Delivered again once the API behaves, it completes the list.
+    assert deliver(conn, sim, event)["result"] == "applied"
+    assert conn.execute("SELECT count(*) FROM stripe.invoice_lines WHERE invoice = %s", (inv,)).fetchone()[0] == 25
+
+
+def test_an_unseen_object_stays_when_stripe_still_has_it(conn, sim):
+    """A page silently leaving an object out (an eventually consistent list) marks nothing:
+    the object is retrieved first, and Stripe has it."""
+    ids = customers(sim, 150)
+    conn.execute("SELECT stripe.sync('customer')")
+    sim.fault("omit_item", path="/v1/customers", times=1)
+    conn.execute("SELECT stripe.sync('customer')")
+    (omitted,) = [f[4] for f in sim.fired if f[1] == "omit_item"]
+    assert any(i in str(omitted) for i in ids)
+    assert deleted_ids(conn) == set()
+    objects, pages, marked, sweep = run(conn)
+    assert (objects, marked) == (149, 0) and "1 still there" in sweep, sweep
+
+
+# -- deletions need Stripe's word ---------------------------------------------------------------
+
+def test_deleted_objects_are_marked_on_stripes_word_and_say_so(conn, sim):
+    ids = customers(sim, 30)
+    (cus,) = customers(sim, 1)
+    draft = sim.create_invoice(cus, n_lines=2)
+    conn.execute("SELECT stripe.sync('customer'), stripe.sync('invoice')")
+    sim.delete_customer(ids[0])
+    sim.delete_customer(ids[1])
+    sim.delete_invoice(draft)
+    conn.execute("SELECT stripe.sync('customer'), stripe.sync('invoice')")
+    assert deleted_ids(conn) == {ids[0], ids[1]}
+    assert conn.execute("SELECT DISTINCT synced_from FROM stripe.customers WHERE deleted").fetchall() == [
+        ("retrieve:deleted",)]
+    assert conn.execute("SELECT deleted, synced_from FROM stripe.invoices WHERE id = %s", (draft,)).fetchone() == (
+        True, "retrieve:resource_missing")
+    assert run(conn)[2] == 2
+    # Each was asked about, by id.
+    asked = {r[2] for r in sim.requests}
+    assert {f"/v1/customers/{ids[0]}", f"/v1/customers/{ids[1]}", f"/v1/invoices/{draft}"} <= asked
+
+
+def test_a_walk_leaving_too_many_unseen_checks_none_and_reports(conn, sim):
+    ids = customers(sim, 100)
+    conn.execute("SELECT stripe.sync('customer')")
+    for i in ids[:30]:
+        sim.delete_customer(i)
+    sim.reset_requests()
+    conn.notices.clear()
+    conn.execute("SELECT stripe.sync('customer')")
+    assert deleted_ids(conn) == set()
+    assert "stopped: 30 of 100" in run(conn)[3]
+    assert any("sweep_max_fraction" in n for n in conn.notices), conn.notices
+    assert not [r for r in sim.requests if r[2].startswith("/v1/customers/")], "nothing retrieved"
+    # The documented way on: allow it for one sync; each is still retrieved before it is marked.
+    conn.execute("SET stripe.sweep_max_fraction = 1")
+    conn.execute("SELECT stripe.sync('customer')")
+    assert deleted_ids(conn) == set(ids[:30])
+
+
+# -- 5. the catch-up's own high-water mark ------------------------------------------------------
+
+def sync_events(conn):
+    return conn.execute("SELECT stripe.sync_events()").fetchone()[0]
+
+
+def test_the_first_webhook_after_an_outage_does_not_hide_the_outage(conn, sim):
+    ids = customers(sim, 2)
+    assert sync_events(conn) > 0
+    sim.take_events()
+    time.sleep(1.1)
+    for i in ids:
+        sim.update_customer(i)   # lost: the endpoint was down
+    missed = sim.take_events()
+    time.sleep(1.1)
+    sim.update_customer(ids[0])
+    (live,) = sim.take_events()
+    assert deliver(conn, sim, live)["result"] == "applied"
+    assert sync_events(conn) == len(missed)
+    recorded = {r[0] for r in conn.execute("SELECT id FROM stripe.events")}
+    assert {e["id"] for e in missed} <= recorded
+    for i in ids:
+        mirrored = conn.execute("SELECT data FROM stripe.customers WHERE id = %s", (i,)).fetchone()[0]
+        assert mirrored == sim.truth()["customer"][i]
+
+
+def test_an_event_from_the_future_does_not_stop_later_catch_ups(conn, sim):
+    (cus,) = customers(sim, 1)
+    sync_events(conn)
+    future = {"id": "evt_from_2036", "object": "event", "type": "customer.updated",
+              "created": int(time.time()) + 10 * 365 * 86400, "livemode": False, "api_version": "2023-08-16",
+              "data": {"object": {"id": "cus_future", "object": "customer"}}}
+    payload = json.dumps(future)
+    conn.execute("SET stripe.webhook_tolerance = 0")
+    conn.execute("SELECT stripe.ingest_webhook(%s, %s)", (payload, sign(payload, WEBHOOK_SECRET)))
+    sim.take_events()
+    sim.update_customer(cus)
+    (later,) = sim.take_events()
+    assert sync_events(conn) == 1
+    assert conn.execute("SELECT status FROM stripe.events WHERE id = %s", (later["id"],)).fetchone() == ("applied",)
+
+
+def test_an_events_api_item_without_id_is_skipped_not_fatal(conn, sim):
+    customers(sim, 3)
+    sim.fault("missing_id", path="/v1/events", times=1)
+    conn.execute("SET stripe.sync_events_overlap = 0")
+    page = conn.execute("SELECT count(*) FROM stripe.events").fetchone()[0]
+    n = sync_events(conn)
+    assert n == len(sim.events()) - 1 and page == 0
+    assert conn.execute("SELECT skipped_items FROM stripe.event_catchup").fetchone() == (1,)
+
+
+def test_catch_up_records_how_far_it_walked_per_account_and_mode(conn, sim):
+    customers(sim, 2)
+    started = time.time()
+    sync_events(conn)
+    (account, live, walked_to, gap) = conn.execute(
+        "SELECT account_id, livemode, extract(epoch FROM walked_to), gap_from FROM stripe.event_catchup").fetchone()
+    assert (account, live, gap) == ("", False, None)
+    assert started - 2 <= float(walked_to) <= time.time()
+    # After more than 30 days without a catch-up, the gap is reported, not hidden.
+    conn.execute("UPDATE stripe.event_catchup SET walked_to = now() - interval '40 days'")
+    conn.notices.clear()
+    sync_events(conn)
+    assert conn.execute("SELECT gap_from IS NOT NULL FROM stripe.event_catchup").fetchone() == (True,)
+    assert any("30 days" in n for n in conn.notices), conn.notices
+
+
+# -- 7. one meaning of deleted per type ---------------------------------------------------------
+
+def test_a_canceled_subscription_is_not_deleted_by_its_event_or_a_sync(conn, sim):
+    (cus,) = customers(sim, 1)
+    sub = sim.create_subscription(cus, n_items=2)
+    sim.cancel_subscription(sub)
+    for e in sim.take_events():
+        deliver(conn, sim, e)
+    row = conn.execute("SELECT deleted, status FROM stripe.subscriptions WHERE id = %s", (sub,)).fetchone()
+    assert row == (False, "canceled")
+    conn.execute("SELECT stripe.sync('subscription')")
+    assert conn.execute("SELECT deleted, status, data = %s::jsonb FROM stripe.subscriptions WHERE id = %s",
+                        (json.dumps(sim.truth()["subscription"][sub]), sub)).fetchone() == (False, "canceled", True)
+
+
+# -- odd arguments ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sql, sqlstate", [
+    ("SELECT stripe.sync('customer', since => 'infinity')", "22023"),
+    ("SELECT stripe.sync('customer', since => '-infinity')", "22023"),
+    ("SELECT stripe.sync(NULL)", "22004"),
+    ("SELECT stripe.process_pending(-5)", "22023"),
+    ("SELECT stripe.run_sync_job(3000000000)", "P0002"),
+])
+def test_odd_arguments_get_clear_errors(conn, sim, sql, sqlstate):
+    e = sql_error(conn, sql)
+    assert e.sqlstate == sqlstate, error_text(e)
+
+
+def test_job_ids_beyond_int4_are_ordinary(conn, sim):
+    assert conn.execute("SELECT stripe.cancel_sync(3000000000), stripe.resume_sync(3000000000)").fetchone() == (
+        False, False)
+    conn.execute("SELECT setval('stripe.sync_jobs_id_seq', 5000000000)")
+    job = conn.execute("INSERT INTO stripe.sync_jobs (object_type) VALUES ('customer') RETURNING id").fetchone()[0]
+    assert job > 2 ** 32
+    customers(sim, 2)
+    assert conn.execute("SELECT stripe.run_sync_job(%s)", (job,)).fetchone()[0] == 2
+    assert conn.execute("SELECT stripe.cancel_sync(%s)", (job,)).fetchone()[0] is False  # already done

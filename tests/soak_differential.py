@@ -1,0 +1,54 @@
+"""The long run of the differential test (tests/e2e/differential.py): many random histories,
+one after another, against one cluster with the workers, each compared with the simulated
+Stripe's truth. Run it with tests/soak.sh (it sets up what it needs):
+
+    bash tests/soak.sh --histories 200 --steps 60 --first-seed 1000
+
+Prints a line per history and the totals; exits 1 if any history diverged, after printing what
+happened to each divergent object.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "e2e"))
+
+from differential import History  # noqa: E402
+from preload_cluster import PreloadCluster, free_port, running  # noqa: E402
+from test_differential import WORKER_CONF  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--histories", type=int, default=50)
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--first-seed", type=int, default=1)
+    args = parser.parse_args()
+    port = free_port()
+    totals = {"histories": 0, "steps": 0, "operations": 0, "failed": 0}
+    started = time.monotonic()
+    with running(PreloadCluster(WORKER_CONF, databases=1, prefix="djsoak"), api_base=f"http://127.0.0.1:{port}") as c:
+        database = c.take()
+        database.worker_pid()
+        for seed in range(args.first_seed, args.first_seed + args.histories):
+            t = time.monotonic()
+            report = History(seed, c, database, port, steps=args.steps).play()
+            totals["histories"] += 1
+            totals["steps"] += report.steps
+            totals["operations"] += report.operations
+            verdict = "ok" if report.ok else f"DIVERGED ({len(report.divergences)} objects, " \
+                                              f"{len(report.unexpected)} unexpected errors)"
+            print(f"seed {seed}: {report.steps} steps, {report.operations} operations, "
+                  f"{time.monotonic() - t:.0f}s: {verdict}", flush=True)
+            if not report.ok:
+                totals["failed"] += 1
+                print(report.explain(), flush=True)
+    print(f"soak: {totals['histories']} histories, {totals['steps']} steps, {totals['operations']} operations, "
+          f"{totals['failed']} diverged, {time.monotonic() - started:.0f}s", flush=True)
+    return 1 if totals["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
