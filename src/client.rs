@@ -4,7 +4,10 @@
 //! No pgrx here. Postgres cancellation reaches us only through the
 //! `interrupt` callback, which may unwind: it is only ever called while no
 //! lock is held and no response is half-read, so unwinding leaves nothing
-//! behind.
+//! behind. Each attempt runs on a helper thread while the caller waits and
+//! calls `interrupt` every [`POLL`], so a cancel ends even a request that is
+//! still on the wire within a tick (the helper finishes on its own, bounded
+//! by the timeout, and its answer is dropped).
 
 // ApiError is large by design (full context for a readable message), and
 // errors are rare next to the network round trip, so boxing buys nothing.
@@ -14,6 +17,7 @@ use crate::form;
 use crate::retry::{parse_retry_after, Decision, Jitter, RetryPolicy};
 use serde::Deserialize;
 use std::fmt;
+use std::sync::mpsc::{sync_channel, RecvTimeoutError};
 use std::time::Duration;
 
 pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
@@ -23,6 +27,8 @@ pub const DEFAULT_API_VERSION: &str = "2023-08-16";
 const MAX_BODY: u64 = 64 << 20;
 /// Longest sleep between two `interrupt()` checks.
 const SLICE: Duration = Duration::from_millis(100);
+/// Longest wait for an attempt's answer between two `interrupt()` checks.
+const POLL: Duration = Duration::from_millis(50);
 /// How much of a non-JSON error body goes into the message.
 const SUMMARY_CHARS: usize = 200;
 
@@ -316,7 +322,8 @@ impl Client {
         self.finish(e, reply.attempts, method, path)
     }
 
-    /// The retry loop. `interrupt` runs before every attempt and between sleep slices.
+    /// The retry loop. `interrupt` runs before every attempt, while waiting for its answer
+    /// and between sleep slices.
     fn execute(
         &self,
         method: Method,
@@ -341,7 +348,7 @@ impl Client {
         loop {
             interrupt();
             attempt += 1;
-            match self.attempt(method, &url, body, idempotency_key) {
+            match self.attempt_aside(method, &url, body, idempotency_key, interrupt) {
                 Ok(mut reply) => {
                     reply.attempts = attempt;
                     return Ok(reply);
@@ -351,6 +358,52 @@ impl Client {
                         return Err(self.finish(f.error, attempt, method, path));
                     }
                     sleep_interruptibly(policy.delay(attempt, f.retry_after, &mut rng), interrupt);
+                }
+            }
+        }
+    }
+
+    /// One attempt on a helper thread, so that the calling thread can run `interrupt` every
+    /// [`POLL`] while the request is on the wire. If `interrupt` unwinds, the helper runs on
+    /// to the end of its attempt (the agent's timeout bounds it) and its result is dropped.
+    fn attempt_aside(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&str>,
+        idem: Option<&str>,
+        interrupt: &dyn Fn(),
+    ) -> Result<Reply, Failure> {
+        let (tx, rx) = sync_channel(1);
+        let client = self.clone();
+        let (url, body, idem) = (
+            url.to_owned(),
+            body.map(str::to_owned),
+            idem.map(str::to_owned),
+        );
+        let spawned = std::thread::Builder::new()
+            .name("djstripe_pg http".into())
+            .spawn(move || {
+                block_signals();
+                // The caller may be gone (cancelled): then nobody wants the answer.
+                let _ = tx.send(client.attempt(method, &url, body.as_deref(), idem.as_deref()));
+            });
+        if let Err(e) = spawned {
+            // Out of threads or memory, which can pass: worth a retry.
+            return Err(local_failure(
+                format!("starting the request thread: {e}"),
+                None,
+            ));
+        }
+        loop {
+            match rx.recv_timeout(POLL) {
+                Ok(result) => return result,
+                Err(RecvTimeoutError::Timeout) => interrupt(),
+                // The helper panicked (a bug in the HTTP stack): retrying would hit it again.
+                Err(RecvTimeoutError::Disconnected) => {
+                    let message =
+                        "the request thread stopped without an answer (see the server log)";
+                    return Err(local_failure(message.to_owned(), Some(false)));
                 }
             }
         }
@@ -506,11 +559,28 @@ fn transport_failure(e: ureq::Error) -> Failure {
             | E::Protocol(_)
             | E::BodyStalled
     );
+    local_failure(e.to_string(), if transient { None } else { Some(false) })
+}
+
+/// A failure that got no HTTP response; `should_retry` as in [`Failure`].
+fn local_failure(message: String, should_retry: Option<bool>) -> Failure {
     Failure {
-        error: ApiError::new(ErrorKind::Network, None, e.to_string()),
+        error: ApiError::new(ErrorKind::Network, None, message),
         retry_status: None,
-        should_retry: if transient { None } else { Some(false) },
+        should_retry,
         retry_after: None,
+    }
+}
+
+/// Blocks every signal in the calling thread, so that signals sent to a Postgres backend reach
+/// the backend's own thread (whose handlers set the interrupt flags), never a helper thread of
+/// ours. For threads that run no Postgres code: the request helper and the page prefetcher.
+pub(crate) fn block_signals() {
+    // SAFETY: plain libc calls on a local signal set, for the calling thread only.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
     }
 }
 
@@ -667,6 +737,11 @@ mod tests {
 
     /// Serve one canned raw response per connection, in order.
     fn serve(responses: Vec<String>) -> (String, Receiver<Req>) {
+        serve_after(Duration::ZERO, responses)
+    }
+
+    /// Like `serve`, answering each request `delay` after reading it.
+    fn serve_after(delay: Duration, responses: Vec<String>) -> (String, Receiver<Req>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = channel();
@@ -694,6 +769,7 @@ mod tests {
                     headers,
                     body,
                 });
+                std::thread::sleep(delay);
                 let _ = r.get_mut().write_all(response.as_bytes());
             }
         });
@@ -1091,6 +1167,74 @@ mod tests {
         })
         .get("/", "", &noop)
         .is_ok());
+    }
+
+    /// A panicking interrupt that starts panicking `after` (a statement timeout, say).
+    fn cancel_after(after: Duration) -> impl Fn() {
+        let start = Instant::now();
+        move || {
+            if start.elapsed() >= after {
+                resume_unwind(Box::new("canceling statement due to statement timeout"));
+            }
+        }
+    }
+
+    #[test]
+    fn interrupt_ends_a_request_that_gets_no_answer() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            // Accept and never answer (for longer than the test runs).
+            let held: Vec<_> = listener.incoming().take(2).collect();
+            std::thread::sleep(Duration::from_secs(10));
+            drop(held);
+        });
+        let c = Client::new(ClientConfig {
+            timeout: Duration::from_secs(30),
+            ..client(&base, 3).cfg
+        });
+        let calls: [&dyn Fn(&Client, &dyn Fn()); 2] =
+            [&|c, i| drop(c.get("/v1/balance", "", i)), &|c, i| {
+                drop(c.list_page("/v1/customers", &ListParams::default(), None, i))
+            }];
+        for call in calls {
+            let start = Instant::now();
+            let cancel = cancel_after(Duration::from_millis(300));
+            assert!(catch_unwind(AssertUnwindSafe(|| call(&c, &cancel))).is_err());
+            let took = start.elapsed();
+            assert!(
+                took >= Duration::from_millis(300) && took < Duration::from_secs(1),
+                "{took:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn interrupt_ends_a_request_whose_answer_is_late() {
+        let (base, rx) = serve_after(Duration::from_secs(10), vec![ok("{}")]);
+        let c = client(&base, 1);
+        let start = Instant::now();
+        let cancel = cancel_after(Duration::from_millis(300));
+        assert!(catch_unwind(AssertUnwindSafe(|| c.get("/v1/balance", "", &cancel))).is_err());
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
+        // It was on the wire: the server had read the request.
+        assert_eq!(rx.try_iter().count(), 1);
+    }
+
+    #[test]
+    fn a_slow_answer_arrives_while_interrupt_is_polled() {
+        let (base, _rx) = serve_after(Duration::from_millis(300), vec![ok(r#"{"id":"cus_1"}"#)]);
+        let calls = Cell::new(0);
+        let body = client(&base, 1)
+            .get("/v1/customers/cus_1", "", &|| calls.set(calls.get() + 1))
+            .unwrap();
+        assert_eq!(body, r#"{"id":"cus_1"}"#);
+        // Once before the attempt, then about every 50 ms of the 300 ms wait.
+        assert!((4..=8).contains(&calls.get()), "{}", calls.get());
     }
 
     #[test]

@@ -3,11 +3,12 @@
 //! blocks every signal, so the backend's signals still reach the backend's own thread.
 //!
 //! It runs at most one page ahead. Dropping the `Prefetcher` (the sync finished, failed, or
-//! was cancelled) tells the thread to stop at its next check: between requests and during the
-//! client's retry waits; a request already on the wire finishes first (bounded by the
-//! client's timeout), and its page is dropped.
+//! was cancelled) tells the thread to stop at its next check: between requests, every 50 ms
+//! while a request is on the wire, and during the client's retry waits. A request it leaves
+//! behind finishes on the client's own helper thread (bounded by the client's timeout), and
+//! its page is dropped.
 
-use crate::client::{ApiError, Client, ErrorKind, ListParams, Page};
+use crate::client::{block_signals, ApiError, Client, ErrorKind, ListParams, Page};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
@@ -132,16 +133,6 @@ impl Prefetcher {
 impl Drop for Prefetcher {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-/// Signals sent to the backend go to its own thread, never to this one.
-fn block_signals() {
-    // SAFETY: plain libc calls on a local signal set, for the calling thread only.
-    unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
     }
 }
 
