@@ -13,8 +13,11 @@
 // errors are rare next to the network round trip, so boxing buys nothing.
 #![allow(clippy::result_large_err)]
 
+mod scrub;
+
 use crate::form;
 use crate::retry::{parse_retry_after, Decision, Jitter, RetryPolicy};
+use scrub::{redacted, scrub};
 use serde::Deserialize;
 use std::fmt;
 use std::sync::mpsc::{sync_channel, RecvTimeoutError};
@@ -67,23 +70,6 @@ impl fmt::Debug for ClientConfig {
             .field("retry", &self.retry)
             .field("user_agent", &self.user_agent)
             .finish()
-    }
-}
-
-/// Keep only the key's kind (`sk_test_…`), which helps debugging and is not secret.
-fn redacted(key: &str) -> String {
-    let kind = ["sk_live_", "sk_test_", "rk_live_", "rk_test_"]
-        .into_iter()
-        .find(|p| key.starts_with(p))
-        .unwrap_or("");
-    format!("{kind}…")
-}
-
-fn scrub(s: &str, key: &str) -> String {
-    if key.is_empty() {
-        s.to_owned()
-    } else {
-        s.replace(key, &redacted(key))
     }
 }
 
@@ -1125,6 +1111,49 @@ mod tests {
         assert_no_key(&e);
         for s in [format!("{:?}", c.config()), format!("{c:?}")] {
             assert!(!s.contains(KEY) && s.contains("sk_test_…"), "{s}");
+        }
+    }
+
+    /// No 10 consecutive characters of the key's secret, in any case or with anything between.
+    fn assert_no_echo(e: &ApiError) {
+        let plain = |s: &str| -> String {
+            s.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_lowercase())
+                .collect()
+        };
+        let secret = plain(KEY.strip_prefix("sk_test_").unwrap());
+        for s in [format!("{e}"), format!("{e:?}")] {
+            let text = plain(&s);
+            for run in secret.as_bytes().windows(10) {
+                let run = std::str::from_utf8(run).unwrap();
+                assert!(!text.contains(run), "{run} leaked: {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn transformed_echoes_of_the_key_never_leak() {
+        let upper = format!(
+            r#"{{"error":{{"message":"Invalid key {}","type":"x"}}}}"#,
+            KEY.to_uppercase()
+        );
+        let dashed: String = KEY.chars().flat_map(|c| [c, '-']).collect();
+        let (half, rest) = KEY.split_at(KEY.len() / 2);
+        let lines = format!("<pre>{}\nkey: {half}\n   {rest}</pre>", "y".repeat(180));
+        let url: String = KEY.bytes().map(|b| format!("%{b:02X}")).collect();
+        let (base, _rx) = serve(vec![
+            resp(401, &[], &upper),
+            resp(400, &[], &format!("bad key {dashed}")),
+            resp(502, &[], &lines),
+            resp(400, &[], &format!("GET /?key={url} refused")),
+            resp(200, &[], &format!("not json: {}", KEY.replace('_', " "))),
+        ]);
+        let c = client(&base, 1);
+        for _ in 0..5 {
+            let e = c.get("/v1/balance", "", &noop).unwrap_err();
+            assert!(e.message.contains("sk_test_…"), "{e}");
+            assert_no_echo(&e);
         }
     }
 
