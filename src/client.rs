@@ -643,7 +643,7 @@ impl ListParams {
 }
 
 /// One list page: the raw body (for jsonb) plus what pagination needs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Page {
     pub body: String,
     pub has_more: bool,

@@ -158,6 +158,7 @@ fn write_fetched(
                     has_more: false,
                     count: 0,
                     last_id: None,
+                    ..Page::default()
                 },
                 0,
             );
