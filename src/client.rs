@@ -1566,8 +1566,9 @@ mod tests {
             .get("/v1/customers/cus_1", "", &|| calls.set(calls.get() + 1))
             .unwrap();
         assert_eq!(body, r#"{"id":"cus_1"}"#);
-        // Once before the attempt, then about every 50 ms of the 300 ms wait.
-        assert!((4..=8).contains(&calls.get()), "{}", calls.get());
+        // Once before the attempt, then about every 50 ms of the 300 ms wait (fewer on a
+        // loaded machine, where a 50 ms wait can take longer).
+        assert!((3..=12).contains(&calls.get()), "{}", calls.get());
     }
 
     #[test]
