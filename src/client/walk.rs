@@ -96,6 +96,9 @@ impl Walk {
     /// Checks `page` (fetched after `after`) and returns the cursor of the next page, or None
     /// when the list is complete. Call it once for every page fetched. After an error the
     /// walk is unchanged and has no next page: the list cannot be trusted.
+    ///
+    /// The error names no request yet: pass it through `Client::list_error`, which adds the
+    /// method and path and scrubs the key from the ids it quotes, as for every other error.
     pub fn advance(
         &mut self,
         after: Option<&str>,
