@@ -11,7 +11,7 @@ use crate::errors::spi;
 use crate::gucs;
 use crate::prefetch::Prefetcher;
 use crate::sync::{self, unix_now};
-use crate::walk::Walk;
+use crate::client::Walk;
 use crate::writer;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;

@@ -4,17 +4,32 @@
 //! No pgrx here. Postgres cancellation reaches us only through the
 //! `interrupt` callback, which may unwind: it is only ever called while no
 //! lock is held and no response is half-read, so unwinding leaves nothing
-//! behind.
+//! behind. Each attempt runs on a helper thread while the caller waits and
+//! calls `interrupt` every [`POLL`], so a cancel ends even a request that is
+//! still on the wire within a tick (the helper finishes on its own, bounded
+//! by the timeout, and its answer is dropped).
+//!
+//! Every list page is checked by a `Walk` (`client/walk.rs`) before its cursor is
+//! followed; every string an error carries is scrubbed of the key (`client/scrub.rs`).
 
 // ApiError is large by design (full context for a readable message), and
 // errors are rare next to the network round trip, so boxing buys nothing.
 #![allow(clippy::result_large_err)]
 
+mod http_date;
+mod scrub;
+mod walk;
+
 use crate::form;
 use crate::retry::{parse_retry_after, Decision, Jitter, RetryPolicy};
+use scrub::{redacted, scrub};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
+use std::marker::PhantomData;
+use std::sync::mpsc::{sync_channel, RecvTimeoutError};
 use std::time::Duration;
+pub use walk::{Walk, WalkState, CURSOR_MEMORY};
 
 pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
 /// The version the bundled OpenAPI spec (and so the typed tables) describe.
@@ -23,6 +38,8 @@ pub const DEFAULT_API_VERSION: &str = "2023-08-16";
 const MAX_BODY: u64 = 64 << 20;
 /// Longest sleep between two `interrupt()` checks.
 const SLICE: Duration = Duration::from_millis(100);
+/// Longest wait for an attempt's answer between two `interrupt()` checks.
+const POLL: Duration = Duration::from_millis(50);
 /// How much of a non-JSON error body goes into the message.
 const SUMMARY_CHARS: usize = 200;
 
@@ -64,23 +81,6 @@ impl fmt::Debug for ClientConfig {
     }
 }
 
-/// Keep only the key's kind (`sk_test_…`), which helps debugging and is not secret.
-fn redacted(key: &str) -> String {
-    let kind = ["sk_live_", "sk_test_", "rk_live_", "rk_test_"]
-        .into_iter()
-        .find(|p| key.starts_with(p))
-        .unwrap_or("");
-    format!("{kind}…")
-}
-
-fn scrub(s: &str, key: &str) -> String {
-    if key.is_empty() {
-        s.to_owned()
-    } else {
-        s.replace(key, &redacted(key))
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// Stripe answered with its JSON error object.
@@ -91,6 +91,9 @@ pub enum ErrorKind {
     Network,
     /// 2xx, but not the JSON we expected.
     Decode,
+    /// A list page that contradicts itself or the walk's pages before it (`Walk`): the list
+    /// cannot be read to its end, and must never be taken as complete.
+    Contradiction,
 }
 
 /// A failed call. All strings are scrubbed of the API key.
@@ -132,11 +135,15 @@ impl fmt::Display for ApiError {
             ErrorKind::Http => "HTTP error",
             ErrorKind::Network => "network error",
             ErrorKind::Decode => "unexpected Stripe response",
+            ErrorKind::Contradiction => "contradictory list page",
         })?;
         if let Some(s) = self.status {
             write!(f, " {s}")?;
         }
-        write!(f, " on {} {}", self.method, self.path)?;
+        // Empty for an error made outside a client (a `Walk` not run by `Pager`/`Prefetcher`).
+        if !self.method.is_empty() {
+            write!(f, " on {} {}", self.method, self.path)?;
+        }
         let mut details: Vec<String> = self.error_type.iter().cloned().collect();
         details.extend(self.code.iter().map(|c| format!("code {c}")));
         details.extend(self.param.iter().map(|p| format!("param {p}")));
@@ -179,6 +186,10 @@ struct Reply {
     status: u16,
     request_id: Option<String>,
     attempts: u32,
+    /// The `Date` header, as a unix time.
+    date: Option<i64>,
+    /// When the attempt that got this reply started (unix time).
+    started_at: f64,
 }
 
 /// A failed attempt plus what the retry decision needs.
@@ -259,42 +270,39 @@ impl Client {
         starting_after: Option<&str>,
         interrupt: &dyn Fn(),
     ) -> Result<Page, ApiError> {
-        // Only what pagination needs; serde skips the rest of each object.
-        #[derive(Deserialize)]
-        struct Envelope {
-            #[serde(default)]
-            has_more: bool,
-            data: Vec<Item>,
-        }
-        #[derive(Deserialize)]
-        struct Item {
-            #[serde(default)]
-            id: Option<String>,
-        }
         let query = params.query(starting_after);
         let reply = self.execute(Method::Get, path, &query, None, None, interrupt)?;
         match serde_json::from_str::<Envelope>(&reply.body) {
-            Ok(env) => Ok(Page {
-                has_more: env.has_more,
-                count: env.data.len(),
-                last_id: env.data.into_iter().last().and_then(|i| i.id),
-                body: reply.body,
-            }),
+            Ok(env) => Ok(Page::read(reply, env)),
             Err(e) => {
                 Err(self.decode_error(&reply, Method::Get, path, &format!("not a list: {e}")))
             }
         }
     }
 
-    /// Iterate over all pages of a list endpoint.
+    /// Iterate over all pages of a list endpoint, checked by a `Walk` named after the path.
     pub fn pager(&self, path: &str, params: ListParams) -> Pager<'_> {
+        self.walk_pager(path, params, Walk::new(path))
+    }
+
+    /// Iterate over all pages of a list endpoint, each checked by `walk`.
+    pub fn walk_pager(&self, path: &str, params: ListParams, walk: Walk) -> Pager<'_> {
         Pager {
             client: self,
             path: path.to_owned(),
             params,
             cursor: None,
+            walk,
             done: false,
         }
+    }
+
+    /// An error found in a list page after it arrived (a `Walk` contradiction), with the
+    /// request's method and path, and scrubbed of the key like every other: the ids it quotes
+    /// come from the response.
+    pub fn list_error(&self, e: ApiError, path: &str) -> ApiError {
+        let attempts = e.attempts;
+        self.finish(e, attempts, Method::Get, path)
     }
 
     fn json_body(&self, reply: Reply, method: Method, path: &str) -> Result<String, ApiError> {
@@ -316,7 +324,8 @@ impl Client {
         self.finish(e, reply.attempts, method, path)
     }
 
-    /// The retry loop. `interrupt` runs before every attempt and between sleep slices.
+    /// The retry loop. `interrupt` runs before every attempt, while waiting for its answer
+    /// and between sleep slices.
     fn execute(
         &self,
         method: Method,
@@ -341,7 +350,7 @@ impl Client {
         loop {
             interrupt();
             attempt += 1;
-            match self.attempt(method, &url, body, idempotency_key) {
+            match self.attempt_aside(method, &url, body, idempotency_key, interrupt) {
                 Ok(mut reply) => {
                     reply.attempts = attempt;
                     return Ok(reply);
@@ -356,6 +365,52 @@ impl Client {
         }
     }
 
+    /// One attempt on a helper thread, so that the calling thread can run `interrupt` every
+    /// [`POLL`] while the request is on the wire. If `interrupt` unwinds, the helper runs on
+    /// to the end of its attempt (the agent's timeout bounds it) and its result is dropped.
+    fn attempt_aside(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&str>,
+        idem: Option<&str>,
+        interrupt: &dyn Fn(),
+    ) -> Result<Reply, Failure> {
+        let (tx, rx) = sync_channel(1);
+        let client = self.clone();
+        let (url, body, idem) = (
+            url.to_owned(),
+            body.map(str::to_owned),
+            idem.map(str::to_owned),
+        );
+        let spawned = std::thread::Builder::new()
+            .name("djstripe_pg http".into())
+            .spawn(move || {
+                block_signals();
+                // The caller may be gone (cancelled): then nobody wants the answer.
+                let _ = tx.send(client.attempt(method, &url, body.as_deref(), idem.as_deref()));
+            });
+        if let Err(e) = spawned {
+            // Out of threads or memory, which can pass: worth a retry.
+            return Err(local_failure(
+                format!("starting the request thread: {e}"),
+                None,
+            ));
+        }
+        loop {
+            match rx.recv_timeout(POLL) {
+                Ok(result) => return result,
+                Err(RecvTimeoutError::Timeout) => interrupt(),
+                // The helper panicked (a bug in the HTTP stack): retrying would hit it again.
+                Err(RecvTimeoutError::Disconnected) => {
+                    let message =
+                        "the request thread stopped without an answer (see the server log)";
+                    return Err(local_failure(message.to_owned(), Some(false)));
+                }
+            }
+        }
+    }
+
     fn attempt(
         &self,
         method: Method,
@@ -363,6 +418,7 @@ impl Client {
         body: Option<&str>,
         idem: Option<&str>,
     ) -> Result<Reply, Failure> {
+        let started_at = unix_now();
         let sent = match method {
             Method::Get => self.headers(self.agent.get(url), None).call(),
             Method::Delete => self.headers(self.agent.delete(url), None).call(),
@@ -378,6 +434,7 @@ impl Client {
             Some(v.trim().to_owned())
         };
         let request_id = header("request-id");
+        let date = header("date").and_then(|v| http_date::parse(&v));
         let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
         let should_retry = header("stripe-should-retry").and_then(|v| v.parse::<bool>().ok());
         let text = match resp
@@ -402,6 +459,8 @@ impl Client {
                 status,
                 request_id,
                 attempts: 0,
+                date,
+                started_at,
             });
         }
         let mut error = self.error_from_body(status, &text);
@@ -506,11 +565,28 @@ fn transport_failure(e: ureq::Error) -> Failure {
             | E::Protocol(_)
             | E::BodyStalled
     );
+    local_failure(e.to_string(), if transient { None } else { Some(false) })
+}
+
+/// A failure that got no HTTP response; `should_retry` as in [`Failure`].
+fn local_failure(message: String, should_retry: Option<bool>) -> Failure {
     Failure {
-        error: ApiError::new(ErrorKind::Network, None, e.to_string()),
+        error: ApiError::new(ErrorKind::Network, None, message),
         retry_status: None,
-        should_retry: if transient { None } else { Some(false) },
+        should_retry,
         retry_after: None,
+    }
+}
+
+/// Blocks every signal in the calling thread, so that signals sent to a Postgres backend reach
+/// the backend's own thread (whose handlers set the interrupt flags), never a helper thread of
+/// ours. For threads that run no Postgres code: the request helper and the page prefetcher.
+pub(crate) fn block_signals() {
+    // SAFETY: plain libc calls on a local signal set, for the calling thread only.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
     }
 }
 
@@ -586,19 +662,61 @@ impl ListParams {
     }
 }
 
-/// One list page: the raw body (for jsonb) plus what pagination needs.
-#[derive(Debug, Clone)]
+/// One list page: the raw body (for jsonb) plus what pagination and [`Walk`] need, all read
+/// in the one pass over the body that checks it is a list.
+#[derive(Debug, Clone, Default)]
 pub struct Page {
     pub body: String,
     pub has_more: bool,
+    /// Items in `data`.
     pub count: usize,
+    /// The last item's id (None if it has none).
     pub last_id: Option<String>,
+    /// Items without an id (a non-empty string), and the position of the first of them.
+    pub ids_missing: usize,
+    pub first_missing_id: Option<usize>,
+    /// `created` of the first and of the last item (None where that is not an integer).
+    pub first_created: Option<i64>,
+    pub last_created: Option<i64>,
+    /// The response's `Date` header as a unix time: Stripe's clock when it answered.
+    pub date: Option<i64>,
+    /// Unix time (with its fraction) at which the request for this page started; after
+    /// retries, the attempt that got the answer.
+    pub requested_at: f64,
+    /// Stripe's `Request-Id` of the response.
+    pub request_id: Option<String>,
 }
 
 impl Page {
+    fn read(reply: Reply, env: Envelope) -> Page {
+        let items: Vec<Item> = env
+            .data
+            .into_iter()
+            .map(|i| i.0.unwrap_or_default())
+            .collect();
+        let missing = || items.iter().enumerate().filter(|(_, i)| i.id.is_none());
+        Page {
+            has_more: env.has_more,
+            count: items.len(),
+            ids_missing: missing().count(),
+            first_missing_id: missing().next().map(|(at, _)| at),
+            first_created: items.first().and_then(|i| i.created),
+            last_created: items.last().and_then(|i| i.created),
+            last_id: items.last().and_then(|i| i.id.clone()),
+            body: reply.body,
+            date: reply.date,
+            requested_at: reply.started_at,
+            request_id: reply.request_id,
+        }
+    }
+
     /// The cursor of the page after this one (fetched after `after`), or None when this is
     /// the last: no more, an empty page, or a cursor that does not move (a server bug would
     /// loop forever).
+    ///
+    /// Superseded by [`Walk::advance`], which tells a contradictory page (None here, as if
+    /// the list were complete) from the last one, and also sees cycles; kept until every
+    /// caller has moved to it.
     pub fn next_cursor(&self, after: Option<&str>) -> Option<String> {
         self.last_id
             .clone()
@@ -606,35 +724,164 @@ impl Page {
     }
 }
 
-/// Follows `starting_after` through a list until `has_more` is false.
+/// Follows `starting_after` through a list until `has_more` is false, checking every page
+/// with a [`Walk`].
 #[derive(Debug)]
 pub struct Pager<'a> {
     client: &'a Client,
     path: String,
     params: ListParams,
     cursor: Option<String>,
+    walk: Walk,
     done: bool,
 }
 
 impl Pager<'_> {
-    /// The next page, or `None` once the list is exhausted or after an error.
+    /// The next page, or `None` once the list is exhausted or after an error. A page the
+    /// walk finds contradictory comes as an error (`ErrorKind::Contradiction`), the last.
     pub fn next_page(&mut self, interrupt: &dyn Fn()) -> Option<Result<Page, ApiError>> {
         if self.done {
             return None;
         }
-        let result =
-            self.client
-                .list_page(&self.path, &self.params, self.cursor.as_deref(), interrupt);
-        match &result {
-            Ok(page) => {
-                let next = page.next_cursor(self.cursor.as_deref());
+        // Whatever happens below, only a checked cursor moves the pager on.
+        self.done = true;
+        let after = self.cursor.take();
+        let page =
+            match self
+                .client
+                .list_page(&self.path, &self.params, after.as_deref(), interrupt)
+            {
+                Ok(page) => page,
+                Err(e) => return Some(Err(e)),
+            };
+        match self.walk.advance(after.as_deref(), &page) {
+            Ok(next) => {
                 self.done = next.is_none();
                 self.cursor = next;
+                Some(Ok(page))
             }
-            Err(_) => self.done = true,
+            Err(e) => Some(Err(self.client.list_error(e, &self.path))),
         }
-        Some(result)
     }
+}
+
+/// What pagination and [`Walk`] read of a list page; serde skips the rest of each item.
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    has_more: bool,
+    data: Vec<Loose<Item>>,
+}
+
+/// An item's id and `created`, each where it has the JSON type it should.
+#[derive(Default)]
+struct Item {
+    id: Option<String>,
+    created: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum Field {
+    Id,
+    Created,
+    #[serde(other)]
+    Other,
+}
+
+/// A JSON value of the kind `T` reads, or None for one of any other kind (skipped): an odd
+/// item makes the page contradictory (`Walk` says which item), not unreadable.
+struct Loose<T>(Option<T>);
+
+/// How a [`Loose`] reads each kind of JSON value; None for the kinds `T` is not made from.
+trait LooseRead: Sized {
+    fn of_str(_: &str) -> Option<Self> {
+        None
+    }
+    fn of_i64(_: i64) -> Option<Self> {
+        None
+    }
+    fn of_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+impl LooseRead for String {
+    fn of_str(s: &str) -> Option<String> {
+        Some(s.to_owned()).filter(|s| !s.is_empty())
+    }
+}
+
+impl LooseRead for i64 {
+    fn of_i64(v: i64) -> Option<i64> {
+        Some(v)
+    }
+}
+
+impl LooseRead for Item {
+    fn of_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Item>, A::Error> {
+        let mut item = Item::default();
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::Id => item.id = map.next_value::<Loose<String>>()?.0,
+                Field::Created => item.created = map.next_value::<Loose<i64>>()?.0,
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Some(item))
+    }
+}
+
+impl<'de, T: LooseRead> Deserialize<'de> for Loose<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LooseVisitor(PhantomData))
+    }
+}
+
+struct LooseVisitor<T>(PhantomData<T>);
+
+impl<'de, T: LooseRead> Visitor<'de> for LooseVisitor<T> {
+    type Value = Loose<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Loose<T>, E> {
+        Ok(Loose(None))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Loose<T>, E> {
+        Ok(Loose(T::of_i64(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Loose<T>, E> {
+        Ok(Loose(i64::try_from(v).ok().and_then(T::of_i64)))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Loose<T>, E> {
+        Ok(Loose(None))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Loose<T>, E> {
+        Ok(Loose(T::of_str(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Loose<T>, E> {
+        Ok(Loose(None))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Loose<T>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Loose(None))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Loose<T>, A::Error> {
+        T::of_map(map).map(Loose)
+    }
+}
+
+/// The current unix time, with its fraction of a second.
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 #[cfg(test)]
@@ -667,6 +914,11 @@ mod tests {
 
     /// Serve one canned raw response per connection, in order.
     fn serve(responses: Vec<String>) -> (String, Receiver<Req>) {
+        serve_after(Duration::ZERO, responses)
+    }
+
+    /// Like `serve`, answering each request `delay` after reading it.
+    fn serve_after(delay: Duration, responses: Vec<String>) -> (String, Receiver<Req>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = channel();
@@ -694,6 +946,7 @@ mod tests {
                     headers,
                     body,
                 });
+                std::thread::sleep(delay);
                 let _ = r.get_mut().write_all(response.as_bytes());
             }
         });
@@ -844,16 +1097,129 @@ mod tests {
     }
 
     #[test]
-    fn pager_stops_on_empty_page_and_default_limit_is_100() {
+    fn pager_stops_with_an_error_at_an_empty_page_that_claims_more_and_default_limit_is_100() {
         let (base, rx) = serve(vec![ok(r#"{"data":[],"has_more":true}"#)]);
         let c = client(&base, 1);
         let mut pager = c.pager("/v1/invoices/in_1/lines", ListParams::default());
-        assert_eq!(pager.next_page(&noop).unwrap().unwrap().count, 0);
+        let e = pager.next_page(&noop).unwrap().unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Contradiction);
+        assert_eq!(
+            e.to_string(),
+            "contradictory list page on GET /v1/invoices/in_1/lines: /v1/invoices/in_1/lines \
+             list, page 1 (fetched from the start): has_more is true but data is empty"
+        );
         assert!(pager.next_page(&noop).is_none());
         assert_eq!(
             rx.recv().unwrap().line,
             "GET /v1/invoices/in_1/lines?limit=100 HTTP/1.1"
         );
+        // An empty last page is a complete (empty) list.
+        let (base, _rx) = serve(vec![ok(r#"{"data":[],"has_more":false}"#)]);
+        let c = client(&base, 1);
+        let mut pager = c.pager("/v1/invoices/in_1/lines", ListParams::default());
+        assert_eq!(pager.next_page(&noop).unwrap().unwrap().count, 0);
+        assert!(pager.next_page(&noop).is_none());
+    }
+
+    /// The pages a pager hands out (their last ids), then its error if any.
+    fn walk_through(pages: &[&str], walk: Walk) -> (Vec<String>, Option<ApiError>, Vec<String>) {
+        let (base, rx) = serve(pages.iter().map(|p| ok(p)).collect());
+        let c = client(&base, 1);
+        let mut pager = c.walk_pager("/v1/invoices/in_1/lines", ListParams::default(), walk);
+        let mut ids = Vec::new();
+        let mut error = None;
+        while let Some(page) = pager.next_page(&noop) {
+            match page {
+                Ok(page) => ids.push(page.last_id.unwrap()),
+                Err(e) => error = Some(e),
+            }
+        }
+        let queries = rx.try_iter().map(|r| r.line).collect();
+        (ids, error, queries)
+    }
+
+    #[test]
+    fn pager_stops_with_an_error_at_a_contradictory_page() {
+        let walk = || Walk::new("line_item of in_1");
+        let more = r#"{"data":[{"id":"il_1"},{"id":"il_2"}],"has_more":true}"#;
+        let cases = [
+            (
+                r#"{"data":[{"id":"il_3"},{"object":"line_item"}],"has_more":false}"#,
+                "data[1] of its 2 items has no id (a non-empty string)",
+            ),
+            (
+                r#"{"data":[{"id":"il_2"}],"has_more":true}"#,
+                "has_more is true but its last id is il_2 again: the cursor does not move",
+            ),
+            (
+                more,
+                "its last id il_2 was a cursor earlier in this walk: the list goes round in a cycle",
+            ),
+        ];
+        for (second, wanted) in cases {
+            // The first page's cursor il_2, and the page after it.
+            let pages = if wanted.contains("cycle") {
+                vec![more, r#"{"data":[{"id":"il_3"}],"has_more":true}"#, second]
+            } else {
+                vec![more, second]
+            };
+            let (ids, e, queries) = walk_through(&pages, walk());
+            let e = e.unwrap();
+            assert_eq!(
+                (e.kind, ids.len()),
+                (ErrorKind::Contradiction, pages.len() - 1)
+            );
+            assert!(
+                e.message.starts_with("line_item of in_1 list, page "),
+                "{e}"
+            );
+            assert!(e.message.ends_with(wanted), "{e}");
+            assert_eq!(queries.len(), pages.len());
+        }
+        // Stripe never sorts nested lists newest first; the pager does not ask it to.
+        let pages = [
+            r#"{"data":[{"id":"il_1","created":5}],"has_more":true}"#,
+            r#"{"data":[{"id":"il_2","created":9}],"has_more":false}"#,
+        ];
+        let (ids, e, _) = walk_through(&pages, walk());
+        assert_eq!(
+            (ids, e.is_none()),
+            (vec!["il_1".into(), "il_2".into()], true)
+        );
+        let (_, e, _) = walk_through(&pages, walk().newest_first());
+        assert!(e.unwrap().message.contains("created goes up from 5"));
+    }
+
+    #[test]
+    fn list_page_reads_what_the_walk_needs_in_one_pass() {
+        let body = r#"{"object":"list","url":"/v1/customers","has_more":true,"data":[
+            {"id":"cus_3","created":1700000300,"nested":{"id":"x","created":"no"}},
+            7, "s", null, [1,{"id":"y"}], {"id":12,"created":1.5}, {"id":"","created":-1},
+            {"created":18446744073709551615,"id":"cus_1"},
+            {"object":"customer","id":"cus_0","created":1700000000}]}"#;
+        let (base, _rx) = serve(vec![resp(
+            200,
+            &[
+                ("Request-Id", "req_list"),
+                ("Date", "Tue, 14 Nov 2023 22:13:20 GMT"),
+            ],
+            body,
+        )]);
+        let before = unix_now();
+        let page = client(&base, 1)
+            .list_page("/v1/customers", &ListParams::default(), None, &noop)
+            .unwrap();
+        assert_eq!(page.body, body);
+        assert!(page.has_more);
+        assert_eq!(page.count, 9);
+        assert_eq!(page.last_id.as_deref(), Some("cus_0"));
+        // 7, "s", null, [...], a number id, an empty id.
+        assert_eq!((page.ids_missing, page.first_missing_id), (6, Some(1)));
+        assert_eq!(page.first_created, Some(1_700_000_300));
+        assert_eq!(page.last_created, Some(1_700_000_000));
+        assert_eq!(page.date, Some(1_700_000_000));
+        assert_eq!(page.request_id.as_deref(), Some("req_list"));
+        assert!(before <= page.requested_at && page.requested_at <= unix_now());
     }
 
     #[test]
@@ -1052,6 +1418,49 @@ mod tests {
         }
     }
 
+    /// No 10 consecutive characters of the key's secret, in any case or with anything between.
+    fn assert_no_echo(e: &ApiError) {
+        let plain = |s: &str| -> String {
+            s.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_lowercase())
+                .collect()
+        };
+        let secret = plain(KEY.strip_prefix("sk_test_").unwrap());
+        for s in [format!("{e}"), format!("{e:?}")] {
+            let text = plain(&s);
+            for run in secret.as_bytes().windows(10) {
+                let run = std::str::from_utf8(run).unwrap();
+                assert!(!text.contains(run), "{run} leaked: {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn transformed_echoes_of_the_key_never_leak() {
+        let upper = format!(
+            r#"{{"error":{{"message":"Invalid key {}","type":"x"}}}}"#,
+            KEY.to_uppercase()
+        );
+        let dashed: String = KEY.chars().flat_map(|c| [c, '-']).collect();
+        let (half, rest) = KEY.split_at(KEY.len() / 2);
+        let lines = format!("<pre>{}\nkey: {half}\n   {rest}</pre>", "y".repeat(180));
+        let url: String = KEY.bytes().map(|b| format!("%{b:02X}")).collect();
+        let (base, _rx) = serve(vec![
+            resp(401, &[], &upper),
+            resp(400, &[], &format!("bad key {dashed}")),
+            resp(502, &[], &lines),
+            resp(400, &[], &format!("GET /?key={url} refused")),
+            resp(200, &[], &format!("not json: {}", KEY.replace('_', " "))),
+        ]);
+        let c = client(&base, 1);
+        for _ in 0..5 {
+            let e = c.get("/v1/balance", "", &noop).unwrap_err();
+            assert!(e.message.contains("sk_test_…"), "{e}");
+            assert_no_echo(&e);
+        }
+    }
+
     #[test]
     fn interrupt_runs_before_attempts_and_during_sleeps() {
         let (base, _rx) = serve(vec![resp(500, &[], ""), resp(500, &[], ""), ok("{}")]);
@@ -1091,6 +1500,75 @@ mod tests {
         })
         .get("/", "", &noop)
         .is_ok());
+    }
+
+    /// A panicking interrupt that starts panicking `after` (a statement timeout, say).
+    fn cancel_after(after: Duration) -> impl Fn() {
+        let start = Instant::now();
+        move || {
+            if start.elapsed() >= after {
+                resume_unwind(Box::new("canceling statement due to statement timeout"));
+            }
+        }
+    }
+
+    #[test]
+    fn interrupt_ends_a_request_that_gets_no_answer() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            // Accept and never answer (for longer than the test runs).
+            let held: Vec<_> = listener.incoming().take(2).collect();
+            std::thread::sleep(Duration::from_secs(10));
+            drop(held);
+        });
+        let c = Client::new(ClientConfig {
+            timeout: Duration::from_secs(30),
+            ..client(&base, 3).cfg
+        });
+        type Call<'a> = &'a dyn Fn(&Client, &dyn Fn());
+        let calls: [Call; 2] = [&|c, i| drop(c.get("/v1/balance", "", i)), &|c, i| {
+            drop(c.list_page("/v1/customers", &ListParams::default(), None, i))
+        }];
+        for call in calls {
+            let start = Instant::now();
+            let cancel = cancel_after(Duration::from_millis(300));
+            assert!(catch_unwind(AssertUnwindSafe(|| call(&c, &cancel))).is_err());
+            let took = start.elapsed();
+            assert!(
+                took >= Duration::from_millis(300) && took < Duration::from_secs(1),
+                "{took:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn interrupt_ends_a_request_whose_answer_is_late() {
+        let (base, rx) = serve_after(Duration::from_secs(10), vec![ok("{}")]);
+        let c = client(&base, 1);
+        let start = Instant::now();
+        let cancel = cancel_after(Duration::from_millis(300));
+        assert!(catch_unwind(AssertUnwindSafe(|| c.get("/v1/balance", "", &cancel))).is_err());
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
+        // It was on the wire: the server had read the request.
+        assert_eq!(rx.try_iter().count(), 1);
+    }
+
+    #[test]
+    fn a_slow_answer_arrives_while_interrupt_is_polled() {
+        let (base, _rx) = serve_after(Duration::from_millis(300), vec![ok(r#"{"id":"cus_1"}"#)]);
+        let calls = Cell::new(0);
+        let body = client(&base, 1)
+            .get("/v1/customers/cus_1", "", &|| calls.set(calls.get() + 1))
+            .unwrap();
+        assert_eq!(body, r#"{"id":"cus_1"}"#);
+        // Once before the attempt, then about every 50 ms of the 300 ms wait (fewer on a
+        // loaded machine, where a 50 ms wait can take longer).
+        assert!((3..=12).contains(&calls.get()), "{}", calls.get());
     }
 
     #[test]

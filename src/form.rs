@@ -33,20 +33,6 @@ pub fn encode_pairs(pairs: &[(&str, &str)]) -> String {
     out
 }
 
-/// One path segment of a URL: every byte but the unreserved ones percent-encoded, so an id
-/// taken from data can never add a segment or a query (`cus_1/../x`, `in_1?expand=…`).
-pub fn path_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 fn escape_key_part(part: &str) -> String {
     match part.char_indices().last() {
         Some((i, c @ ('[' | ']'))) => escape(&part[..i]) + c.encode_utf8(&mut [0; 4]),
@@ -88,6 +74,17 @@ fn pair(out: &mut String, key: &str, value: &str) {
     out.push_str(key);
     out.push('=');
     out.push_str(&escape(value));
+}
+
+/// One segment of a URL path, e.g. an id in `/v1/customers/{id}`: every byte but the RFC 3986
+/// unreserved ones (`A-Z a-z 0-9 - . _ ~`) is percent-encoded, so an id holding `/`, `?`, `#`
+/// or `%` cannot reach another endpoint, start a query or cut the URL short.
+///
+/// Two things it cannot prevent, since they are made of unreserved bytes (or of none): an empty
+/// id leaves the segment empty (`/v1/customers/` is the list), and `.` or `..` stay dot
+/// segments. Callers reject those ids before building the path.
+pub fn path_segment(s: &str) -> String {
+    escape(s)
 }
 
 /// Percent-encode everything but RFC 3986 unreserved characters.
@@ -153,6 +150,43 @@ mod tests {
             encode(&v),
             "metadata[a%20b%5Bc%5D]=x%26y%3Dz%2F%C3%A9%20~&q=100%25%2B"
         );
+    }
+
+    #[test]
+    fn path_segments_keep_only_unreserved_bytes() {
+        assert_eq!(path_segment("cus_9sQ-1.x~"), "cus_9sQ-1.x~");
+        assert_eq!(
+            path_segment("in_1/lines?limit=1#x"),
+            "in_1%2Flines%3Flimit%3D1%23x"
+        );
+        assert_eq!(path_segment("100% a+b"), "100%25%20a%2Bb");
+        assert_eq!(path_segment("é日"), "%C3%A9%E6%97%A5");
+        assert_eq!(
+            path_segment("a\nb\0[]&@:;,'\""),
+            "a%0Ab%00%5B%5D%26%40%3A%3B%2C%27%22"
+        );
+        assert_eq!(path_segment(""), "");
+        // Every byte that is not unreserved comes out as %XX, and decoding gives the input back.
+        let all: String = (1u8..128).map(char::from).collect();
+        let encoded = path_segment(&all);
+        assert!(encoded
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+        assert_eq!(unescape(&encoded), all);
+    }
+
+    fn unescape(s: &str) -> String {
+        let mut out = Vec::new();
+        let mut bytes = s.bytes();
+        while let Some(b) = bytes.next() {
+            if b == b'%' {
+                let hex: String = bytes.by_ref().take(2).map(char::from).collect();
+                out.push(u8::from_str_radix(&hex, 16).unwrap());
+            } else {
+                out.push(b);
+            }
+        }
+        String::from_utf8(out).unwrap()
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::api_key;
 use crate::errors::spi;
 use crate::sweep;
 use crate::sync::{self, unix_now, PageAt, SyncStats};
-use crate::walk::{Walk, WalkState};
+use crate::client::{Walk, WalkState};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 

@@ -1,6 +1,6 @@
 //! djstripe_pg: a mirror of Stripe inside PostgreSQL.
 //!
-//! Pure Rust (no pgrx), `pub`: `catalog`, `client`, `walk`, `prefetch`, `retry`, `form`,
+//! Pure Rust (no pgrx), `pub`: `catalog`, `client` (with its list `Walk`), `prefetch`, `retry`, `form`,
 //! `signature`, `event`, `ordering`, `sql_gen`, `json_path`, `jsonb_encode`.
 //! pgrx glue, private: everything else.
 
@@ -15,7 +15,6 @@ pub mod prefetch;
 pub mod retry;
 pub mod signature;
 pub mod sql_gen;
-pub mod walk;
 
 mod api_key;
 mod catalog_sql;

@@ -8,7 +8,7 @@ use crate::errors::{raise, spi};
 use crate::ordering::Kind;
 use crate::prefetch::{Fetched, Prefetcher};
 use crate::sql_gen;
-use crate::walk::Walk;
+use crate::client::Walk;
 use crate::writer::{self, Write};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
@@ -173,7 +173,14 @@ pub fn write_fetched(
                 t.name,
                 at.parent.unwrap_or_default()
             );
-            return (Page::empty(), 0);
+            let empty = r#"{"object":"list","data":[],"has_more":false}"#;
+            return (
+                Page {
+                    body: empty.into(),
+                    ..Page::default()
+                },
+                0,
+            );
         }
         // The account cannot use this product (Connect, Issuing, …): Stripe says why.
         Err(e) if at.first && matches!(e.status, Some(400 | 403 | 404)) => {
