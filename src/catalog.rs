@@ -626,11 +626,22 @@ mod tests {
             t("subscription_item").parent_list_path("sub 1").as_deref(),
             Some("/v1/subscription_items?subscription=sub%201")
         );
-        let swept: Vec<_> = CATALOG.iter().filter(|t| t.sweeps()).map(|t| t.name).collect();
-        assert!(swept.contains(&"customer") && swept.contains(&"tax_id"), "{swept:?}");
+        let swept: Vec<_> = CATALOG
+            .iter()
+            .filter(|t| t.sweeps())
+            .map(|t| t.name)
+            .collect();
+        assert!(
+            swept.contains(&"customer") && swept.contains(&"tax_id"),
+            "{swept:?}"
+        );
         assert!(!swept.contains(&"subscription") && !swept.contains(&"discount"));
         for t in CATALOG.iter().filter(|t| t.sweeps()) {
-            assert!(t.object_path(Some("p"), "x").is_some(), "{} can be retrieved", t.name);
+            assert!(
+                t.object_path(Some("p"), "x").is_some(),
+                "{} can be retrieved",
+                t.name
+            );
         }
     }
 

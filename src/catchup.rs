@@ -7,11 +7,11 @@
 
 use crate::api_key;
 use crate::client::ListParams;
+use crate::client::Walk;
 use crate::errors::spi;
 use crate::gucs;
 use crate::prefetch::Prefetcher;
 use crate::sync::{self, unix_now};
-use crate::client::Walk;
 use crate::writer;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
@@ -58,7 +58,7 @@ fn sync_events() -> i64 {
     let interrupt = || {
         pgrx::check_for_interrupts!();
     };
-    let walk = Walk::new("event").newest_first();
+    let walk = Walk::new("event").newest_first().lenient_ids();
     // The next page is fetched (and its JSON parsed) while this one is recorded.
     let pager = Prefetcher::walk(api_key::client(), "/v1/events".into(), params, walk, None);
     let (mut pages, mut recorded, mut junk) = (0, 0i64, 0i64);

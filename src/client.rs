@@ -709,19 +709,6 @@ impl Page {
             request_id: reply.request_id,
         }
     }
-
-    /// The cursor of the page after this one (fetched after `after`), or None when this is
-    /// the last: no more, an empty page, or a cursor that does not move (a server bug would
-    /// loop forever).
-    ///
-    /// Superseded by [`Walk::advance`], which tells a contradictory page (None here, as if
-    /// the list were complete) from the last one, and also sees cycles; kept until every
-    /// caller has moved to it.
-    pub fn next_cursor(&self, after: Option<&str>) -> Option<String> {
-        self.last_id
-            .clone()
-            .filter(|id| self.has_more && self.count > 0 && after != Some(id.as_str()))
-    }
 }
 
 /// Follows `starting_after` through a list until `has_more` is false, checking every page

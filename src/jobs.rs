@@ -5,10 +5,10 @@
 //! the job is done.
 
 use crate::api_key;
+use crate::client::{Walk, WalkState};
 use crate::errors::spi;
 use crate::sweep;
 use crate::sync::{self, unix_now, PageAt, SyncStats};
-use crate::client::{Walk, WalkState};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 
@@ -70,7 +70,10 @@ fn load(job_id: i64) -> Option<Job> {
 }
 
 fn save(job_id: i64, job: &Job, done: bool) {
-    let walk = job.walk.as_ref().map(|w| serde_json::to_string(w).unwrap_or_default());
+    let walk = job
+        .walk
+        .as_ref()
+        .map(|w| serde_json::to_string(w).unwrap_or_default());
     let checks = job
         .checks
         .as_ref()
@@ -137,7 +140,8 @@ fn walk_step(t: &'static crate::catalog::ObjectType, job: &mut Job) -> bool {
         ),
         None => sync::walk_of(t, parent.as_deref()),
     };
-    let (fetched, next) = sync::fetch_page(&client, &path, &params, job.cursor.as_deref(), &mut walk);
+    let (fetched, next) =
+        sync::fetch_page(&client, &path, &params, job.cursor.as_deref(), &mut walk);
     let at = PageAt {
         t,
         parent: parent.as_deref(),

@@ -97,8 +97,7 @@ pub fn replaces(row: &Row, w: &Write) -> bool {
     match (w.kind, row.kind) {
         (Kind::Fetch, Kind::Fetch) => w.as_of >= row.as_of,
         (Kind::Fetch, Kind::Created) => true,
-        (Kind::Fetch, Kind::Deleted) => false,
-        (Kind::Fetch, Kind::Updated) => row.written_at < w.as_of,
+        (Kind::Fetch, Kind::Updated | Kind::Deleted) => row.written_at < w.as_of,
         (Kind::Created, _) => false,
         (Kind::Deleted, _) => true,
         (Kind::Updated, Kind::Deleted) => false,
@@ -198,9 +197,9 @@ impl Sides<'_> {
         } = self;
         let by_version = self.version.map_or(String::new(), |f| {
             format!(
-                " AND NOT (jsonb_typeof({data} -> '{f}') = 'number' \
+                " AND NOT coalesce(jsonb_typeof({data} -> '{f}') = 'number' \
                  AND jsonb_typeof({r}.data -> '{f}') = 'number' \
-                 AND ({data} ->> '{f}') <> ({r}.data ->> '{f}'))"
+                 AND ({data} ->> '{f}') <> ({r}.data ->> '{f}'), false)"
             )
         });
         let is_event = self.row_is_event();
@@ -245,7 +244,12 @@ mod tests {
             as_of,
             written_at,
             deleted: false,
-            source: if kind == Kind::Fetch { "sync" } else { "evt_row" }.into(),
+            source: if kind == Kind::Fetch {
+                "sync"
+            } else {
+                "evt_row"
+            }
+            .into(),
             version: None,
         }
     }
@@ -254,7 +258,12 @@ mod tests {
         Write {
             kind,
             as_of,
-            source: if kind == Kind::Fetch { "sync" } else { "evt_new" }.into(),
+            source: if kind == Kind::Fetch {
+                "sync"
+            } else {
+                "evt_new"
+            }
+            .into(),
             version: None,
         }
     }
@@ -264,8 +273,14 @@ mod tests {
         for r in KINDS {
             for w in KINDS {
                 let at = if r == Kind::Fetch { 100.4 } else { 100.0 };
-                assert!(replaces(&row(r, at, 100.5), &write(w, 101.0)), "{r:?} {w:?}");
-                assert!(!replaces(&row(r, at, 100.5), &write(w, 99.9)), "{r:?} {w:?}");
+                assert!(
+                    replaces(&row(r, at, 100.5), &write(w, 101.0)),
+                    "{r:?} {w:?}"
+                );
+                assert!(
+                    !replaces(&row(r, at, 100.5), &write(w, 99.9)),
+                    "{r:?} {w:?}"
+                );
                 assert!(!ambiguous(&row(r, at, 100.5), &write(w, 101.2)));
             }
         }
@@ -298,13 +313,19 @@ mod tests {
         }
         // A creation the row reflects, and a fetch or update after it: no doubt.
         let created = row(Kind::Created, 100.0, 100.9);
-        assert!(replaces(&created, &write(Kind::Fetch, 100.1)), "it listed the object");
+        assert!(
+            replaces(&created, &write(Kind::Fetch, 100.1)),
+            "it listed the object"
+        );
         assert!(replaces(&created, &write(Kind::Updated, 100.0)));
         assert!(!ambiguous(&created, &write(Kind::Updated, 100.0)));
-        // A final status (customer.subscription.deleted: canceled) in that second stays.
-        let canceled = row(Kind::Deleted, 100.0, 100.9);
+        // A final status (customer.subscription.deleted: canceled) in that second stays, unless
+        // a fetch started after it was applied.
+        let canceled = row(Kind::Deleted, 100.0, 100.5);
         assert!(!replaces(&canceled, &write(Kind::Updated, 100.0)));
         assert!(!replaces(&canceled, &write(Kind::Fetch, 100.1)));
+        assert!(!ambiguous(&canceled, &write(Kind::Fetch, 100.1)));
+        assert!(replaces(&canceled, &write(Kind::Fetch, 100.6)));
     }
 
     #[test]
@@ -344,10 +365,16 @@ mod tests {
         r.version = Some(1_000);
         let mut w = write(Kind::Fetch, 100.2);
         w.version = Some(1_001);
-        assert!(replaces(&r, &w), "a newer `updated`, though fetched earlier");
+        assert!(
+            replaces(&r, &w),
+            "a newer `updated`, though fetched earlier"
+        );
         let mut newer_time = write(Kind::Updated, 105.0);
         newer_time.version = Some(999);
-        assert!(!replaces(&r, &newer_time), "an older `updated`, though a later event");
+        assert!(
+            !replaces(&r, &newer_time),
+            "an older `updated`, though a later event"
+        );
         assert!(!ambiguous(&r, &w));
     }
 
@@ -355,7 +382,12 @@ mod tests {
     fn sql_names_every_case() {
         let sql = on_conflict("$5", Some("updated")).replaces();
         assert!(sql.starts_with("NOT t.deleted AND (CASE WHEN"), "{sql}");
-        for needle in ["'fetch'", "'created'", "'deleted'", "t.synced_at < excluded.stripe_as_of"] {
+        for needle in [
+            "'fetch'",
+            "'created'",
+            "'deleted'",
+            "t.synced_at < excluded.stripe_as_of",
+        ] {
             assert!(sql.contains(needle), "{needle}: {sql}");
         }
         let amb = Sides {

@@ -22,14 +22,18 @@ mod tests {
         let mut rows = Vec::new();
         for written_at in [100.2, 100.6] {
             for (kind, as_of) in [
-                (Kind::Fetch, 100.3),
+                (Kind::Fetch, 100.3f64),
                 (Kind::Created, 100.0),
                 (Kind::Updated, 100.0),
                 (Kind::Deleted, 100.0),
             ] {
                 rows.push(Row {
                     kind,
-                    as_of: if kind == Kind::Fetch { as_of.min(written_at) } else { as_of },
+                    as_of: if kind == Kind::Fetch {
+                        as_of.min(written_at)
+                    } else {
+                        as_of
+                    },
                     written_at,
                     deleted: false,
                     source: String::new(),
@@ -150,7 +154,10 @@ mod tests {
 
     fn outcome(t: &ObjectType, id: &str) -> (bool, bool) {
         let replaced = Spi::get_one_with_args::<bool>(
-            &format!("SELECT data ->> 'v' = 'new' FROM {} WHERE id = $1", t.qualified_table()),
+            &format!(
+                "SELECT data ->> 'v' = 'new' FROM {} WHERE id = $1",
+                t.qualified_table()
+            ),
             &[id.into()],
         )
         .unwrap()

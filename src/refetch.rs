@@ -38,7 +38,8 @@ fn is_deleted_stub(body: &str) -> Option<String> {
         .map(|s| s.id.unwrap_or_default())
 }
 
-/// Retrieves `id` of type `t` and writes the answer. `account` is the Connect account the
+/// Retrieves `id` of type `t` and writes the answer.
+#[allow(clippy::result_large_err)] // ApiError carries the request's whole context, as elsewhere `account` is the Connect account the
 /// row belongs to: without a key for it, its objects are never retrieved with the platform's
 /// key, whose 404 would say nothing about them.
 pub fn object(
@@ -75,7 +76,10 @@ pub fn object(
         let mut e = ApiError::new(
             ErrorKind::Decode,
             Some(200),
-            format!("asked for {id}, Stripe answered {}", got.as_deref().unwrap_or("an object without id")),
+            format!(
+                "asked for {id}, Stripe answered {}",
+                got.as_deref().unwrap_or("an object without id")
+            ),
         );
         e.method = "GET".into();
         e.path = path;
@@ -135,17 +139,16 @@ fn refetch_queued(max_objects: i32) -> i64 {
             Some(t) => object(t, &client, &q.id, q.parent.as_deref(), Some(&q.account)),
             None => Ok(Outcome::NotRetrievable),
         };
-        let done: [DatumWithOid; 3] = [
+        let mut args: Vec<DatumWithOid> = vec![
             q.object_type.as_str().into(),
             q.id.as_str().into(),
             q.account.as_str().into(),
         ];
-        let (sql, args): (&str, Vec<DatumWithOid>) = match outcome {
-            Ok(_) => (sql_gen::REFETCH_DONE, done.to_vec()),
+        let sql = match outcome {
+            Ok(_) => sql_gen::REFETCH_DONE,
             Err(e) => {
-                let mut args = done.to_vec();
                 args.push(e.to_string().into());
-                (sql_gen::REFETCH_FAILED, args)
+                sql_gen::REFETCH_FAILED
             }
         };
         spi("updating the refetch queue", Spi::run_with_args(sql, &args));

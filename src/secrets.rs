@@ -55,13 +55,17 @@ impl Drop for Unlogged {
 fn require_privilege(function: &str) {
     let allowed = spi(
         "checking privileges",
-        Spi::get_one::<bool>("SELECT has_function_privilege('stripe._manage_secrets()', 'EXECUTE')"),
+        Spi::get_one::<bool>(
+            "SELECT has_function_privilege('stripe._manage_secrets()', 'EXECUTE')",
+        ),
     );
     if allowed != Some(true) {
         raise(
             PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
             format!("permission denied for function {function}"),
-            Some("The extension's owner can allow a role: SELECT stripe.grant_admin_access('role');"),
+            Some(
+                "The extension's owner can allow a role: SELECT stripe.grant_admin_access('role');",
+            ),
         );
     }
 }
@@ -70,7 +74,9 @@ fn require_privilege(function: &str) {
 fn as_owner<T>(work: impl FnOnce() -> T) -> T {
     let owner = spi(
         "finding the extension's owner",
-        Spi::get_one::<pg_sys::Oid>("SELECT extowner FROM pg_extension WHERE extname = 'djstripe_pg'"),
+        Spi::get_one::<pg_sys::Oid>(
+            "SELECT extowner FROM pg_extension WHERE extname = 'djstripe_pg'",
+        ),
     )
     .unwrap_or(pg_sys::InvalidOid);
     let (mut caller, mut context) = (pg_sys::InvalidOid, 0);
@@ -78,7 +84,10 @@ fn as_owner<T>(work: impl FnOnce() -> T) -> T {
     // (sub)transaction, whose abort restores the user id.
     unsafe {
         pg_sys::GetUserIdAndSecContext(&mut caller, &mut context);
-        pg_sys::SetUserIdAndSecContext(owner, context | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32);
+        pg_sys::SetUserIdAndSecContext(
+            owner,
+            context | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32,
+        );
     }
     let value = work();
     unsafe { pg_sys::SetUserIdAndSecContext(caller, context) };
@@ -179,9 +188,20 @@ mod tests {
     #[test]
     fn key_and_secret_shapes() {
         assert!(is_secret_key("sk_test_abc123") && is_secret_key("rk_live_X_9"));
-        for bad in ["pk_test_abc", "sk_test_", "sk_test_a b", "sk_prod_abc", "abc", "sk_test_é"] {
+        for bad in [
+            "pk_test_abc",
+            "sk_test_",
+            "sk_test_a b",
+            "sk_prod_abc",
+            "abc",
+            "sk_test_é",
+        ] {
             assert!(!is_secret_key(bad), "{bad}");
         }
-        assert!(is_signing_secret("whsec_abc") && !is_signing_secret("whsec_") && !is_signing_secret("sk_test_x"));
+        assert!(
+            is_signing_secret("whsec_abc")
+                && !is_signing_secret("whsec_")
+                && !is_signing_secret("sk_test_x")
+        );
     }
 }

@@ -360,7 +360,10 @@ pub fn apply_event(t: &ObjectType, fields: Fields) -> String {
         let applies = format!(
             "NOT EXISTS (SELECT 1 FROM lk WHERE lk.status NOT IN ({UNPROCESSED})) AND {ambiguous}"
         );
-        with.push_str(&format!(", amb AS ({})", queue_refetch(t, "pre r", &applies)));
+        with.push_str(&format!(
+            ", amb AS ({})",
+            queue_refetch(t, "pre r", &applies)
+        ));
     }
     format!(
         "{with} INSERT INTO stripe.events (id, data, status, processed_at, account_id) \
@@ -519,7 +522,8 @@ pub fn record_ignored_event() -> String {
 /// Records a page of the Events API (`$1` jsonb) for the catch-up to apply. Items that are not
 /// events with a string id cannot be recorded and are counted instead. Returns one row:
 /// (events newly recorded, items skipped).
-pub const RECORD_EVENTS: &str = "WITH items AS (SELECT e FROM jsonb_array_elements($1::jsonb -> 'data') e), \
+pub const RECORD_EVENTS: &str =
+    "WITH items AS (SELECT e FROM jsonb_array_elements($1::jsonb -> 'data') e), \
      ins AS (INSERT INTO stripe.events (id, data, status, account_id, synced_from) \
      SELECT e ->> 'id', e, 'pending', e ->> 'account', 'events_api' FROM items \
      WHERE jsonb_typeof(e -> 'id') = 'string' AND e ->> 'id' LIKE 'evt\\_%' \
@@ -558,7 +562,10 @@ fn in_scope() -> &'static str {
 /// a jsonb array of `[id, parent]`, or NULL when they are too many to trust the walk).
 pub fn sweep_candidates(t: &ObjectType) -> String {
     let (parent, has_parent) = match t.parent {
-        Some(p) => (p.column.to_string(), format!(" AND {} IS NOT NULL", p.column)),
+        Some(p) => (
+            p.column.to_string(),
+            format!(" AND {} IS NOT NULL", p.column),
+        ),
         None => ("NULL::text".to_string(), String::new()),
     };
     format!(
@@ -657,7 +664,11 @@ mod tests {
     #[test]
     fn ordering_guard_is_on_every_upsert() {
         for t in CATALOG {
-            for sql in [apply_event(t, Fields::All), apply_events_batch(t), write_page(t)] {
+            for sql in [
+                apply_event(t, Fields::All),
+                apply_events_batch(t),
+                write_page(t),
+            ] {
                 // Every mirror upsert (its SET starts with data) carries the rule; the events
                 // insert does not need it.
                 assert_eq!(
@@ -672,7 +683,11 @@ mod tests {
     #[test]
     fn ambiguous_versions_are_queued_for_a_retrieve() {
         let cus = lookup("customer").unwrap();
-        for sql in [write_page(cus), apply_event(cus, Fields::All), apply_events_batch(cus)] {
+        for sql in [
+            write_page(cus),
+            apply_event(cus, Fields::All),
+            apply_events_batch(cus),
+        ] {
             assert!(sql.contains("INSERT INTO stripe.refetch_queue"), "{sql}");
         }
         // Discounts cannot be retrieved on their own: nothing to queue.

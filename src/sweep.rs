@@ -5,8 +5,8 @@
 //! walk that would name more than `stripe.sweep_max_fraction` of the type's rows (and more than
 //! 20) is not trusted at all: nothing is checked, and the sync says so.
 
-use crate::client::Client;
 use crate::catalog::ObjectType;
+use crate::client::Client;
 use crate::errors::spi;
 use crate::gucs;
 use crate::refetch::{self, Outcome};
@@ -35,7 +35,12 @@ pub fn candidates(
                 .select(
                     &sql_gen::sweep_candidates(t),
                     None,
-                    &[livemode().into(), started.into(), fraction.into(), ALWAYS_CHECKED.into()],
+                    &[
+                        livemode().into(),
+                        started.into(),
+                        fraction.into(),
+                        ALWAYS_CHECKED.into(),
+                    ],
                 )?
                 .first();
             Ok((
@@ -80,7 +85,10 @@ pub fn check_all(
             Ok(_) => present += 1,
             Err(e) => {
                 failed += 1;
-                warning!("stripe.sync('{}'): could not check {id}: {e}; it stays as it is", t.name);
+                warning!(
+                    "stripe.sync('{}'): could not check {id}: {e}; it stays as it is",
+                    t.name
+                );
             }
         }
     }
@@ -94,6 +102,10 @@ pub fn check_all(
         "checked {total} not listed: {deleted} deleted in Stripe, {present} still there{errors}"
     ));
     if total > 0 {
-        notice!("stripe.sync('{}'): {}", t.name, stats.sweep.as_deref().unwrap_or_default());
+        notice!(
+            "stripe.sync('{}'): {}",
+            t.name,
+            stats.sweep.as_deref().unwrap_or_default()
+        );
     }
 }

@@ -3,12 +3,12 @@
 
 use crate::api_key;
 use crate::catalog::{self, ObjectType};
+use crate::client::Walk;
 use crate::client::{ApiError, Client, ErrorKind, ListParams, Page};
 use crate::errors::{raise, spi};
 use crate::ordering::Kind;
 use crate::prefetch::{Fetched, Prefetcher};
 use crate::sql_gen;
-use crate::client::Walk;
 use crate::writer::{self, Write};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;

@@ -56,7 +56,9 @@ pub fn after_commit(worker: Worker) {
             }
         }
     });
-    register_xact_callback(PgXactCallbackEvent::Abort, || ARMED.with(|a| a.set([false; 2])));
+    register_xact_callback(PgXactCallbackEvent::Abort, || {
+        ARMED.with(|a| a.set([false; 2]))
+    });
 }
 
 /// Wakes the worker of `kind` (`events` or `sync`) when the calling transaction commits.

@@ -21,7 +21,7 @@ enum Kind {
 
 impl Kind {
     fn of(arg: usize) -> Kind {
-        if arg % 2 == 0 {
+        if arg.is_multiple_of(2) {
             Kind::Events
         } else {
             Kind::Sync
@@ -70,11 +70,12 @@ enum Step {
 /// Runs one step. `turn` alternates the sync worker between its two kinds of work.
 fn step(kind: Kind, announce: bool, turn: bool) -> Step {
     BackgroundWorker::transaction(|| {
-        let installed =
-            Spi::get_one::<bool>("SELECT to_regprocedure('stripe._work_sync(boolean)') IS NOT NULL")
-                .ok()
-                .flatten()
-                .unwrap_or(false);
+        let installed = Spi::get_one::<bool>(
+            "SELECT to_regprocedure('stripe._work_sync(boolean)') IS NOT NULL",
+        )
+        .ok()
+        .flatten()
+        .unwrap_or(false);
         if !installed {
             return Step::Idle; // CREATE EXTENSION has not run in this database (yet)
         }
@@ -90,10 +91,9 @@ fn step(kind: Kind, announce: bool, turn: bool) -> Step {
         }
         let work = match kind {
             Kind::Events => Spi::get_one::<i64>("SELECT stripe._work_events()"),
-            Kind::Sync => Spi::get_one_with_args::<i64>(
-                "SELECT stripe._work_sync($1)",
-                &[turn.into()],
-            ),
+            Kind::Sync => {
+                Spi::get_one_with_args::<i64>("SELECT stripe._work_sync($1)", &[turn.into()])
+            }
         };
         match work {
             Ok(Some(n)) => Step::Worked(n),

@@ -186,10 +186,12 @@ pub fn complete_lists(client: &Client, paging: &str, interrupt: &dyn Fn()) -> i6
             )
         };
         let mut seen: Vec<String> = Vec::new();
-        let mut pager = client.pager(url, ListParams::default());
+        let walk = crate::client::Walk::new(format!("{} of {}", child.name, list.parent));
+        let mut pager = client.walk_pager(url, ListParams::default(), walk);
         while let Some(page) = pager.next_page(interrupt) {
-            let page = page
-                .unwrap_or_else(|e| crate::sync::raise_api_error(&format!("completing {what}"), &e));
+            let page = page.unwrap_or_else(|e| {
+                crate::sync::raise_api_error(&format!("completing {what}"), &e)
+            });
             if let Ok(ids) = serde_json::from_str::<Ids>(&page.body) {
                 seen.extend(ids.data.into_iter().filter_map(|i| i.id));
             }

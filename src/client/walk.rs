@@ -40,6 +40,7 @@ pub struct WalkState {
 pub struct Walk {
     label: String,
     newest_first: bool,
+    lenient_ids: bool,
     pages: u32,
     last_created: Option<i64>,
     recent: VecDeque<String>,
@@ -62,6 +63,15 @@ impl Walk {
         }
     }
 
+    /// Items without an id are the caller's to skip (the Events API's catch-up records the
+    /// rest); only the last item of a page that has more must have one: it is the cursor.
+    pub fn lenient_ids(self) -> Walk {
+        Walk {
+            lenient_ids: true,
+            ..self
+        }
+    }
+
     /// Continues a walk from what [`Walk::state`] returned.
     pub fn resume(label: impl Into<String>, state: WalkState, newest_first: bool) -> Walk {
         let mut recent = VecDeque::from(state.recent_cursors);
@@ -71,6 +81,7 @@ impl Walk {
         Walk {
             label: label.into(),
             newest_first,
+            lenient_ids: false,
             pages: state.pages,
             last_created: state.last_created,
             recent,
@@ -105,7 +116,11 @@ impl Walk {
         page: &Page,
     ) -> Result<Option<String>, ApiError> {
         let wrong = |what: String| Err(self.contradiction(after, page, what));
-        if let Some(at) = page.first_missing_id {
+        let cursor_missing = page.has_more && page.last_id.is_none();
+        if let Some(at) = page
+            .first_missing_id
+            .filter(|_| !self.lenient_ids || cursor_missing)
+        {
             let (n, count) = (page.ids_missing, page.count);
             return wrong(match n {
                 0 | 1 => format!("data[{at}] of its {count} items has no id (a non-empty string)"),
@@ -254,6 +269,19 @@ mod tests {
             m.ends_with("data[3] of its 4 items has no id (a non-empty string)"),
             "{m}"
         );
+    }
+
+    #[test]
+    fn a_lenient_walk_only_needs_the_cursor() {
+        let mut p = page(&[("a", 1), ("", 1), ("d", 1)], true);
+        (p.first_missing_id, p.ids_missing) = (Some(1), 1);
+        let mut w = Walk::new("event").lenient_ids();
+        assert_eq!(w.advance(None, &p).unwrap().as_deref(), Some("d"));
+        // Without its last id a page that has more has no cursor.
+        let mut p = page(&[("e", 1), ("", 1)], true);
+        (p.first_missing_id, p.ids_missing, p.last_id) = (Some(1), 1, None);
+        let m = contradiction(w.advance(Some("d"), &p));
+        assert!(m.contains("data[1]"), "{m}");
     }
 
     #[test]
