@@ -53,8 +53,9 @@ DECLARE
     by_count bigint;
 BEGIN
     PERFORM stripe.version();  -- loads the library, so the stripe.* settings exist
-    keep_seconds := current_setting('stripe.webhook_log_retention')::integer;
-    keep_rows := current_setting('stripe.webhook_log_max_rows')::bigint;
+    -- pg_settings has the values in their base units (seconds), current_setting() as shown ('7d').
+    SELECT s.setting::integer INTO keep_seconds FROM pg_settings s WHERE s.name = 'stripe.webhook_log_retention';
+    SELECT s.setting::bigint INTO keep_rows FROM pg_settings s WHERE s.name = 'stripe.webhook_log_max_rows';
     DELETE FROM stripe.webhook_requests
      WHERE received_at < clock_timestamp() - make_interval(secs => keep_seconds);
     GET DIAGNOSTICS by_age = ROW_COUNT;

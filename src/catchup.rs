@@ -31,8 +31,8 @@ fn sync_events() -> i64 {
     let walked_to = spi(
         "reading the catch-up mark",
         Spi::get_one_with_args::<f64>(
-            "SELECT extract(epoch FROM walked_to)::float8 FROM stripe.event_catchup \
-             WHERE account_id = $1 AND livemode = $2",
+            "SELECT (SELECT extract(epoch FROM walked_to)::float8 FROM stripe.event_catchup \
+             WHERE account_id = $1 AND livemode = $2)",
             &[account.into(), livemode.into()],
         ),
     );

@@ -129,7 +129,7 @@ fn apply_recorded(event_id: &str) -> Option<String> {
     let payload = spi(
         "reading the event",
         Spi::get_one_with_args::<String>(
-            "SELECT data::text FROM stripe.events WHERE id = $1",
+            "SELECT (SELECT data::text FROM stripe.events WHERE id = $1)",
             &[event_id.into()],
         ),
     )

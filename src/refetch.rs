@@ -117,8 +117,9 @@ struct Queued {
 fn refetch_queued(max_objects: i32) -> i64 {
     let due = spi(
         "reading the refetch queue",
-        Spi::connect(|c| {
-            let rows = c.select(sql_gen::TAKE_REFETCHES, None, &[max_objects.max(0).into()])?;
+        // A read-write client: the statement locks what it takes (FOR UPDATE SKIP LOCKED).
+        Spi::connect_mut(|c| {
+            let rows = c.update(sql_gen::TAKE_REFETCHES, None, &[max_objects.max(0).into()])?;
             rows.map(|r| {
                 Ok(Queued {
                     object_type: r.get::<String>(1)?.unwrap_or_default(),

@@ -561,12 +561,10 @@ fn in_scope() -> &'static str {
 /// bigint how many may always be. Returns one row: (rows in scope, rows unseen, the unseen as
 /// a jsonb array of `[id, parent]`, or NULL when they are too many to trust the walk).
 pub fn sweep_candidates(t: &ObjectType) -> String {
+    // Only a child whose parent is known can be retrieved (under that parent).
     let (parent, has_parent) = match t.parent {
-        Some(p) => (
-            p.column.to_string(),
-            format!(" AND {} IS NOT NULL", p.column),
-        ),
-        None => ("NULL::text".to_string(), String::new()),
+        Some(p) => (p.column, " AND parent IS NOT NULL"),
+        None => ("NULL::text", ""),
     };
     format!(
         "WITH scope AS (SELECT id, {parent} AS parent, synced_at, stripe_as_of FROM {table} \
@@ -722,7 +720,7 @@ mod tests {
         assert!(sql.contains("account_id IS NULL"), "{sql}");
         assert!(sql.contains("coalesce((data ->> 'livemode')::boolean, $1) = $1"));
         let tax = sweep_candidates(lookup("tax_id").unwrap());
-        assert!(tax.contains("customer IS NOT NULL"), "{tax}");
+        assert!(tax.contains("customer AS parent") && tax.contains("parent IS NOT NULL"), "{tax}");
         assert!(parent_ids(lookup("tax_id").unwrap()).contains("account_id IS NULL"));
     }
 

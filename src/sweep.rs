@@ -74,8 +74,8 @@ pub fn check_all(
     candidates: Vec<(String, Option<String>)>,
     stats: &mut SyncStats,
 ) {
-    if !t.sweeps() {
-        return;
+    if !t.sweeps() || (candidates.is_empty() && stats.sweep.is_some()) {
+        return; // nothing to check, and candidates() said why
     }
     let (mut deleted, mut present, mut failed) = (0, 0, 0);
     let total = candidates.len();

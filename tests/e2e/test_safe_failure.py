@@ -258,6 +258,7 @@ def test_ids_from_data_are_percent_encoded_in_paths(conn, api):
     odd = make_customers(1)[0]
     odd["id"] = "cus_a/../b?x=1#y"
     ingest(conn, make_event("customer.created", odd, BASE_CREATED, "evt_sf_odd"))
+    api.serve("/v1/customers/cus_a%2F..%2Fb%3Fx%3D1%23y/tax_ids", [])
     conn.execute("SELECT stripe.sync('tax_id')")
     paths = [r.path for r in api.requests]
     assert "/v1/customers/cus_a%2F..%2Fb%3Fx%3D1%23y/tax_ids" in paths, paths
