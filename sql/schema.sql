@@ -140,23 +140,27 @@ COMMENT ON COLUMN stripe.sync_jobs.sweep IS 'What the check of unseen objects fo
 -- ---------------------------------------------------------------------------------------------
 -- objects to retrieve from Stripe: two versions nothing orders (two updates in one second, an
 -- update and a fetch of that second); the answer is newer than both (src/ordering.rs)
+-- No unique key: an insert then never waits for another transaction that queued the same object
+-- (a long sync and the worker would deadlock over the queue). Repeats are retrieved once.
 CREATE TABLE stripe.refetch_queue (
+    seq bigserial PRIMARY KEY,
     object_type text NOT NULL,
-    id text NOT NULL,
+    object_id text NOT NULL,
     parent text,
     account_id text NOT NULL DEFAULT '',
     reason text NOT NULL,
     queued_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     attempts integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz,
-    last_error text,
-    PRIMARY KEY (object_type, id, account_id)
+    last_error text
 );
+CREATE INDEX refetch_queue_object_idx ON stripe.refetch_queue (object_type, object_id, account_id);
 COMMENT ON TABLE stripe.refetch_queue IS
     'Objects whose mirrored version may not be the newest: retrieved by the background worker, '
-    'stripe.process_pending() and stripe.sync_events(), then removed.';
+    'stripe.process_pending() and stripe.sync_events(), then removed (with any repeats).';
+COMMENT ON COLUMN stripe.refetch_queue.seq IS 'Order of queueing';
 COMMENT ON COLUMN stripe.refetch_queue.object_type IS 'The catalog type (stripe.object_types)';
-COMMENT ON COLUMN stripe.refetch_queue.id IS 'The object''s id';
+COMMENT ON COLUMN stripe.refetch_queue.object_id IS 'The object''s id';
 COMMENT ON COLUMN stripe.refetch_queue.parent IS 'Its parent''s id, for types retrieved under one';
 COMMENT ON COLUMN stripe.refetch_queue.account_id IS 'The Connect account ('''' for the platform''s own)';
 COMMENT ON COLUMN stripe.refetch_queue.reason IS 'tie: two versions of one second that nothing orders';

@@ -243,12 +243,18 @@ $$;
 
 -- Background syncs -----------------------------------------------------------------------------
 
+-- A sync worker runs for this database, or is configured for it (and only restarting: after a
+-- crash, or to pick up changed database settings).
 CREATE FUNCTION stripe._require_worker(what text) RETURNS void
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    PERFORM stripe.version();  -- loads the library, so the stripe.* settings exist
     IF NOT EXISTS (SELECT 1 FROM pg_stat_activity
-                    WHERE backend_type = 'djstripe_pg sync worker' AND datname = current_database()) THEN
+                    WHERE backend_type = 'djstripe_pg sync worker' AND datname = current_database())
+       AND NOT (current_database() = ANY (string_to_array(
+                    replace(current_setting('stripe.worker_databases'), ' ', ''), ','))
+                AND current_setting('shared_preload_libraries') ~ '(^|[ ,])djstripe_pg($|[ ,])') THEN
         RAISE EXCEPTION '% needs the djstripe_pg background worker, and none runs for database %',
                 what, current_database()
             USING ERRCODE = '55000',

@@ -48,5 +48,6 @@ pub fn client() -> crate::client::Client {
         timeout: std::time::Duration::from_secs(gucs::HTTP_TIMEOUT.get().max(1) as u64),
         retry,
         user_agent: format!("djstripe_pg/{}", env!("CARGO_PKG_VERSION")),
+        account: None,
     })
 }

@@ -70,7 +70,7 @@ fn sync_events() -> i64 {
         if pages == 0 {
             stripe_clock = page.date.map(|d| d as f64);
         }
-        let (new, skipped) = writer::record_events(&page.body, fetched.jsonb.as_deref());
+        let (new, skipped) = record_page(&page.body, fetched.jsonb.as_deref(), pages + 1);
         pages += 1;
         recorded += new;
         junk += skipped;
@@ -119,6 +119,31 @@ fn sync_events() -> i64 {
     .unwrap_or(0);
     notice!("stripe.sync_events(): {recorded} new events, {processed} processed");
     recorded
+}
+
+/// Records one page of events. If Postgres cannot store the page (an event holding what it
+/// cannot: a `\u0000`, a lone surrogate), the events are recorded one by one and those that
+/// fail are skipped with a WARNING, so one of them cannot block every later catch-up.
+/// Returns (new events, items skipped).
+fn record_page(body: &str, jsonb: Option<&[u8]>, page: i64) -> (i64, i64) {
+    let mut failed = 0;
+    let recorded = crate::subxact::page_or_items(
+        body,
+        |json, whole| writer::record_events(json, jsonb.filter(|_| whole)),
+        |item, f| {
+            failed += 1;
+            warning!(
+                "stripe.sync_events(): page {page}: an event cannot be stored ({}: {}) and was \
+                 skipped: {:.200}",
+                f.sqlstate(),
+                f.message,
+                item
+            )
+        },
+    );
+    recorded
+        .iter()
+        .fold((0, failed), |(n, s), (new, skipped)| (n + new, s + skipped))
 }
 
 /// A unix time as Postgres shows a timestamptz (in the session's time zone), for messages.

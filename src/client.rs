@@ -53,6 +53,8 @@ pub struct ClientConfig {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub user_agent: String,
+    /// A connected account to act on (`Stripe-Account`), with the platform's key.
+    pub account: Option<String>,
 }
 
 impl ClientConfig {
@@ -64,6 +66,7 @@ impl ClientConfig {
             timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             user_agent: concat!("djstripe_pg/", env!("CARGO_PKG_VERSION")).to_owned(),
+            account: None,
         }
     }
 }
@@ -229,6 +232,14 @@ impl Client {
 
     pub fn config(&self) -> &ClientConfig {
         &self.cfg
+    }
+
+    /// The same client acting on a connected account (`Stripe-Account: acct_…`), as Connect
+    /// platforms reach their accounts' objects with their own key; None or "" is the platform.
+    pub fn for_account(&self, account: Option<&str>) -> Client {
+        let mut c = self.clone();
+        c.cfg.account = account.filter(|a| !a.is_empty()).map(str::to_string);
+        c
     }
 
     /// GET `path?query`; returns the 2xx body, checked to be JSON.
@@ -483,6 +494,9 @@ impl Client {
             .header("User-Agent", self.cfg.user_agent.as_str());
         if !self.cfg.api_version.is_empty() {
             rb = rb.header("Stripe-Version", self.cfg.api_version.as_str());
+        }
+        if let Some(account) = &self.cfg.account {
+            rb = rb.header("Stripe-Account", account.as_str());
         }
         if let Some(key) = idem {
             rb = rb.header("Idempotency-Key", key);
@@ -1005,6 +1019,20 @@ mod tests {
         let r = rx.recv().unwrap();
         assert_eq!(r.line, "GET /v1/balance?a=1 HTTP/1.1");
         assert_eq!(r.header("stripe-version"), None);
+    }
+
+    #[test]
+    fn a_connected_account_is_named_in_its_header() {
+        let (base, rx) = serve(vec![ok("{}"), ok("{}")]);
+        let c = client(&base, 1);
+        c.for_account(Some("acct_1"))
+            .get("/v1/customers/cus_1", "", &noop)
+            .unwrap();
+        c.for_account(Some(""))
+            .get("/v1/customers/cus_1", "", &noop)
+            .unwrap();
+        assert_eq!(rx.recv().unwrap().header("stripe-account"), Some("acct_1"));
+        assert_eq!(rx.recv().unwrap().header("stripe-account"), None);
     }
 
     #[test]

@@ -15,8 +15,9 @@
 //! a fetch that started earlier, and an event's row only if that event was applied before the
 //! fetch started (it then saw it) or was the object's creation; an event never loses to data
 //! fetched before it was applied; a `*.created` event never replaces anything (creation comes
-//! first) and a `*.deleted` one always does (deletion comes last), and nothing replaces a row
-//! a `*.deleted` event wrote in that second. When nothing orders two versions of one second
+//! first) and a `*.deleted` one that removes its object always does (deletion comes last; a
+//! status type's `*.deleted`, a canceled subscription, is an update like any other: the object
+//! can still change). When nothing orders two versions of one second
 //! (two updates, or an update and a fetch), the write is "ambiguous": the row keeps one of them
 //! and the object is queued for a retrieve (`stripe.refetch_queue`), whose answer is newer than
 //! both.
@@ -30,15 +31,16 @@ pub enum Kind {
     Created,
     /// Any other event.
     Updated,
-    /// A `*.deleted` event.
+    /// A `*.deleted` event that removes its object (`ObjectType::event_deletes`).
     Deleted,
 }
 
 impl Kind {
-    pub fn of_event(event_type: &str) -> Kind {
+    /// The kind of an event of `event_type`; `removes` says whether it removes its object.
+    pub fn of_event(event_type: &str, removes: bool) -> Kind {
         if event_type.ends_with(".created") {
             Kind::Created
-        } else if event_type.ends_with(".deleted") {
+        } else if removes {
             Kind::Deleted
         } else {
             Kind::Updated
@@ -59,7 +61,8 @@ impl Kind {
 /// The mirror row as the rule sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    /// How the row was last written: `Fetch`, or the kind of the event that wrote it.
+    /// How the row was last written: `Fetch`, or the kind of the event that wrote it (a
+    /// `Deleted` one left it deleted).
     pub kind: Kind,
     /// `stripe_as_of`, unix seconds.
     pub as_of: f64,
@@ -97,11 +100,9 @@ pub fn replaces(row: &Row, w: &Write) -> bool {
     match (w.kind, row.kind) {
         (Kind::Fetch, Kind::Fetch) => w.as_of >= row.as_of,
         (Kind::Fetch, Kind::Created) => true,
-        (Kind::Fetch, Kind::Updated | Kind::Deleted) => row.written_at < w.as_of,
+        (Kind::Fetch, _) => row.written_at < w.as_of,
         (Kind::Created, _) => false,
-        (Kind::Deleted, _) => true,
-        (Kind::Updated, Kind::Deleted) => false,
-        (Kind::Updated, _) => true,
+        (Kind::Deleted | Kind::Updated, _) => true,
     }
 }
 
@@ -176,12 +177,9 @@ impl Sides<'_> {
              WHEN {kind} = 'fetch' THEN CASE WHEN {is_event} \
                   THEN {r}.synced_at < {as_of} OR {created} \
                   ELSE {as_of} >= {r}.stripe_as_of END \
-             WHEN {kind} = 'created' THEN false \
-             WHEN {kind} = 'deleted' THEN true \
-             ELSE NOT ({is_event} AND {deleted}) END){end})",
+             ELSE {kind} <> 'created' END){end})",
             is_event = self.row_is_event(),
-            created = self.row_event_type("created"),
-            deleted = self.row_event_type("deleted"),
+            created = self.row_created(),
         )
     }
 
@@ -203,11 +201,7 @@ impl Sides<'_> {
             )
         });
         let is_event = self.row_is_event();
-        let updated = format!(
-            "NOT {} AND NOT {}",
-            self.row_event_type("created"),
-            self.row_event_type("deleted")
-        );
+        let updated = format!("NOT {}", self.row_created());
         format!(
             "NOT {r}.deleted AND {r}.synced_from IS DISTINCT FROM {source} \
              AND date_trunc('second', {r}.stripe_as_of) = date_trunc('second', {as_of}){by_version} \
@@ -222,11 +216,11 @@ impl Sides<'_> {
         format!("{}.synced_from LIKE 'evt\\_%'", self.row)
     }
 
-    /// ...by a `*.created` / `*.deleted` event: looked up only for ties, which are rare.
-    fn row_event_type(&self, action: &str) -> String {
+    /// ...by a `*.created` event: looked up only for ties, which are rare.
+    fn row_created(&self) -> String {
         format!(
             "EXISTS (SELECT 1 FROM stripe.events e WHERE e.id = {}.synced_from \
-             AND e.type LIKE '%.{action}')",
+             AND e.type LIKE '%.created')",
             self.row
         )
     }
@@ -319,13 +313,15 @@ mod tests {
         );
         assert!(replaces(&created, &write(Kind::Updated, 100.0)));
         assert!(!ambiguous(&created, &write(Kind::Updated, 100.0)));
-        // A final status (customer.subscription.deleted: canceled) in that second stays, unless
-        // a fetch started after it was applied.
-        let canceled = row(Kind::Deleted, 100.0, 100.5);
-        assert!(!replaces(&canceled, &write(Kind::Updated, 100.0)));
-        assert!(!replaces(&canceled, &write(Kind::Fetch, 100.1)));
-        assert!(!ambiguous(&canceled, &write(Kind::Fetch, 100.1)));
-        assert!(replaces(&canceled, &write(Kind::Fetch, 100.6)));
+        // A status type's *.deleted (a canceled subscription) is an update: still changeable.
+        assert_eq!(
+            Kind::of_event("customer.subscription.deleted", false),
+            Kind::Updated
+        );
+        assert_eq!(Kind::of_event("customer.deleted", true), Kind::Deleted);
+        let canceled = row(Kind::Updated, 100.0, 100.5);
+        assert!(replaces(&canceled, &write(Kind::Updated, 100.0)));
+        assert!(ambiguous(&canceled, &write(Kind::Updated, 100.0)));
     }
 
     #[test]
@@ -385,7 +381,6 @@ mod tests {
         for needle in [
             "'fetch'",
             "'created'",
-            "'deleted'",
             "t.synced_at < excluded.stripe_as_of",
         ] {
             assert!(sql.contains(needle), "{needle}: {sql}");

@@ -425,7 +425,7 @@ mod tests {
         ));
         assert_eq!(later["result"], "applied");
         assert_eq!(
-            one::<String>("SELECT id || ' ' || reason FROM stripe.refetch_queue").as_deref(),
+            one::<String>("SELECT object_id || ' ' || reason FROM stripe.refetch_queue").as_deref(),
             Some("cus_s tie")
         );
         // A page fetched in that second, before the event was applied, loses to it.

@@ -21,11 +21,11 @@ mod tests {
     fn rows() -> Vec<Row> {
         let mut rows = Vec::new();
         for written_at in [100.2, 100.6] {
+            // (A row a removing *.deleted wrote is deleted: the last one below.)
             for (kind, as_of) in [
                 (Kind::Fetch, 100.3f64),
                 (Kind::Created, 100.0),
                 (Kind::Updated, 100.0),
-                (Kind::Deleted, 100.0),
             ] {
                 rows.push(Row {
                     kind,
@@ -163,7 +163,7 @@ mod tests {
         .unwrap()
         .unwrap();
         let queued = Spi::get_one_with_args::<bool>(
-            "SELECT EXISTS (SELECT 1 FROM stripe.refetch_queue WHERE id = $1 AND reason = 'tie')",
+            "SELECT EXISTS (SELECT 1 FROM stripe.refetch_queue WHERE object_id = $1 AND reason = 'tie')",
             &[id.into()],
         )
         .unwrap()

@@ -21,7 +21,10 @@ pub fn write_for<'a>(payload: &'a str, ev: &'a Envelope, t: Option<&ObjectType>)
         as_of: ev.created as f64,
         from: &ev.id,
         account: ev.account.as_deref(),
-        kind: Kind::of_event(&ev.event_type),
+        kind: Kind::of_event(
+            &ev.event_type,
+            t.is_some_and(|t| t.event_deletes(&ev.event_type)),
+        ),
         parent: None,
         deletes: t.is_some_and(|t| t.event_deletes(&ev.event_type)),
     }
@@ -101,8 +104,8 @@ fn is_final(ev: &Envelope, payload: &str) -> bool {
 }
 
 /// Fetches the event's object from the API and writes that instead of the payload; the event
-/// is recorded as applied. An object that cannot be retrieved (another account's) gets the
-/// payload after all.
+/// is recorded as applied. An object that cannot be retrieved on its own (no endpoint) gets
+/// the payload after all.
 fn revalidate(t: &ObjectType, ev: &Envelope, payload: &str) -> Option<String> {
     let id = ev.object_id.as_deref().unwrap_or_default();
     let outcome = refetch::object(t, &api_key::client(), id, None, ev.account.as_deref())

@@ -38,10 +38,10 @@ fn is_deleted_stub(body: &str) -> Option<String> {
         .map(|s| s.id.unwrap_or_default())
 }
 
-/// Retrieves `id` of type `t` and writes the answer.
-#[allow(clippy::result_large_err)] // ApiError carries the request's whole context, as elsewhere `account` is the Connect account the
-/// row belongs to: without a key for it, its objects are never retrieved with the platform's
-/// key, whose 404 would say nothing about them.
+/// Retrieves `id` of type `t` and writes the answer. `account` is the Connect account the row
+/// belongs to (None or "": the platform's own): its objects are asked for as that account
+/// (`Stripe-Account`), since the platform's own 404 would say nothing about them.
+#[allow(clippy::result_large_err)] // ApiError carries the request's whole context, as elsewhere
 pub fn object(
     t: &ObjectType,
     client: &Client,
@@ -49,9 +49,11 @@ pub fn object(
     parent: Option<&str>,
     account: Option<&str>,
 ) -> Result<Outcome, ApiError> {
-    let (None, Some(path)) = (account.filter(|a| !a.is_empty()), t.object_path(parent, id)) else {
+    let Some(path) = t.object_path(parent, id) else {
         return Ok(Outcome::NotRetrievable);
     };
+    let account = account.filter(|a| !a.is_empty());
+    let client = client.for_account(account);
     let started = unix_now();
     let body = match client.get(&path, "", &interrupt) {
         Ok(body) => body,
@@ -90,14 +92,14 @@ pub fn object(
         json: &page,
         as_of: started,
         from: "retrieve",
-        account: None,
+        account,
         kind: Kind::Fetch,
         parent,
         deletes: false,
     };
     let label = format!("retrieving {id}");
     let truncated = sync::store_page(t, &w, None, &label, &mut SyncStats::default());
-    writer::complete_lists(client, &truncated, &interrupt);
+    writer::complete_lists(&client, &truncated, &interrupt);
     Ok(Outcome::Stored)
 }
 
@@ -107,6 +109,8 @@ struct Queued {
     id: String,
     parent: Option<String>,
     account: String,
+    /// The newest entry taken for it: the ones up to it are done with this retrieve.
+    seq: i64,
 }
 
 /// Retrieves up to `max_objects` objects due in `stripe.refetch_queue`, oldest first, and
@@ -126,6 +130,7 @@ fn refetch_queued(max_objects: i32) -> i64 {
                     id: r.get::<String>(2)?.unwrap_or_default(),
                     parent: r.get::<String>(3)?,
                     account: r.get::<String>(4)?.unwrap_or_default(),
+                    seq: r.get::<i64>(5)?.unwrap_or(0),
                 })
             })
             .collect::<pgrx::spi::Result<Vec<_>>>()
@@ -144,6 +149,7 @@ fn refetch_queued(max_objects: i32) -> i64 {
             q.object_type.as_str().into(),
             q.id.as_str().into(),
             q.account.as_str().into(),
+            q.seq.into(),
         ];
         let sql = match outcome {
             Ok(_) => sql_gen::REFETCH_DONE,

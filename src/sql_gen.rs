@@ -211,7 +211,8 @@ fn dependents(t: &ObjectType, fields: Fields) -> Vec<String> {
     ctes
 }
 
-/// A jsonb array (as text) of the nested lists the written parents truncated:
+/// A jsonb array (as text) of the nested lists the written parents truncated (but a deleted
+/// parent's: Stripe no longer lists what hung off it):
 /// `[{"parent": id, "child": catalog name, "url": "/v1/…", "as_of", "src", "kind"}]` (the
 /// parent's stamp, which its children take), to be paged by the glue. A truncated list
 /// without a `url` is listed too (url null): the glue cannot complete it and says so.
@@ -225,7 +226,8 @@ fn paging(t: &ObjectType, fields: Fields) -> String {
                 "SELECT p.id AS parent, '{name}' AS child, p.data -> '{f}' ->> 'url' AS url, \
                  extract(epoch FROM p.stripe_as_of)::float8 AS as_of, p.synced_from AS src, \
                  p.account_id AS account \
-                 FROM up p WHERE coalesce((p.data -> '{f}' ->> 'has_more')::boolean, false)",
+                 FROM up p WHERE coalesce((p.data -> '{f}' ->> 'has_more')::boolean, false) \
+                 AND NOT coalesce((p.data ->> 'deleted')::boolean, false)",
                 name = c.name
             )
         })
@@ -253,17 +255,16 @@ fn refetchable(t: &ObjectType) -> bool {
 }
 
 /// An `INSERT` into `stripe.refetch_queue` of the objects `from` yields (`r`: the row as it
-/// was) where `ambiguous` holds. Only the platform's own: another account's object cannot be
-/// retrieved with the platform's key.
+/// was) where `ambiguous` holds; a connected account's object is retrieved as that account.
 fn queue_refetch(t: &ObjectType, from: &str, ambiguous: &str) -> String {
     let parent = match t.parent {
         Some(p) => format!("r.{}", p.column),
         None => "NULL".into(),
     };
     format!(
-        "INSERT INTO stripe.refetch_queue (object_type, id, parent, account_id, reason) \
-         SELECT '{name}', r.id, {parent}, coalesce(r.account_id, ''), 'tie' \
-         FROM {from} WHERE r.account_id IS NULL AND {ambiguous} ON CONFLICT DO NOTHING RETURNING 1",
+        "INSERT INTO stripe.refetch_queue (object_type, object_id, parent, account_id, reason) \
+         SELECT DISTINCT '{name}', r.id, {parent}, coalesce(r.account_id, ''), 'tie' \
+         FROM {from} WHERE {ambiguous} RETURNING 1",
         name = t.name,
     )
 }
@@ -421,10 +422,11 @@ pub fn apply_events_batch(t: &ObjectType) -> String {
             )
         })
         .collect();
-    let removes = if t.event_deletes("x.deleted") {
-        "data -> 'data' -> 'object' || '{\"deleted\": true}'"
+    // A type that ends in a status (a canceled subscription): its *.deleted is an update.
+    let (removes, deleted_rank) = if t.event_deletes("x.deleted") {
+        ("data -> 'data' -> 'object' || '{\"deleted\": true}'", 2)
     } else {
-        "data -> 'data' -> 'object'"
+        ("data -> 'data' -> 'object'", 1)
     };
     let up = "SELECT * FROM k0 UNION ALL SELECT * FROM k1 UNION ALL SELECT * FROM k2".to_string();
     let kind_of = |rank: &str| {
@@ -436,7 +438,7 @@ pub fn apply_events_batch(t: &ObjectType) -> String {
             "WITH lk AS MATERIALIZED (SELECT id, type, created, account_id, data FROM stripe.events \
                  WHERE id = ANY($1) AND status IN ({UNPROCESSED}) FOR UPDATE), \
              b0 AS (SELECT id AS src, created AS as_of, account_id AS account, \
-                 CASE WHEN type LIKE '%.deleted' THEN 2 \
+                 CASE WHEN type LIKE '%.deleted' THEN {deleted_rank} \
                       WHEN type LIKE '%.created' THEN 0 ELSE 1 END AS rank, \
                  CASE WHEN type LIKE '%.deleted' THEN {removes} \
                       ELSE data -> 'data' -> 'object' END AS o \
@@ -480,11 +482,10 @@ pub fn apply_events_batch(t: &ObjectType) -> String {
             _ => "NULL".into(),
         };
         format!(
-            ", amb AS (INSERT INTO stripe.refetch_queue (object_type, id, parent, account_id, reason) \
+            ", amb AS (INSERT INTO stripe.refetch_queue (object_type, object_id, parent, account_id, reason) \
              SELECT '{name}', o ->> 'id', {parent}, coalesce(b.account, ''), 'tie' FROM b \
              LEFT JOIN pre r ON r.id = b.o ->> 'id' \
-             WHERE b.account IS NULL AND ({twice} OR (r.id IS NOT NULL AND {vs_row})) \
-             ON CONFLICT DO NOTHING RETURNING 1)",
+             WHERE {twice} OR (r.id IS NOT NULL AND {vs_row}) RETURNING 1)",
             name = t.name
         )
     } else {
@@ -604,20 +605,24 @@ pub fn parent_ids(c: &ObjectType) -> String {
     )
 }
 
-/// Objects due for a retrieve, oldest first, locked (others skip them). `$1` int how many.
-pub const TAKE_REFETCHES: &str = "SELECT object_type, id, parent, account_id, reason \
-     FROM stripe.refetch_queue WHERE coalesce(next_attempt_at, '-infinity') <= clock_timestamp() \
-     ORDER BY queued_at, object_type, id LIMIT $1 FOR UPDATE SKIP LOCKED";
+/// Entries due for a retrieve, oldest first, locked (another worker skips them). `$1` int how
+/// many. An object may be queued more than once: the glue retrieves it once.
+pub const TAKE_REFETCHES: &str = "SELECT object_type, object_id, parent, account_id, max(seq) \
+     FROM (SELECT * FROM stripe.refetch_queue \
+           WHERE coalesce(next_attempt_at, '-infinity') <= clock_timestamp() \
+           ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED) q \
+     GROUP BY object_type, object_id, parent, account_id ORDER BY min(seq)";
 
-/// A retrieve done: `$1` object type, `$2` id, `$3` account ('' for the platform).
+/// A retrieve done: its entries up to `$4` bigint (the newest one taken) go, repeats included.
+/// `$1` object type, `$2` id, `$3` account ('' for the platform).
 pub const REFETCH_DONE: &str = "DELETE FROM stripe.refetch_queue \
-     WHERE object_type = $1 AND id = $2 AND account_id = $3";
+     WHERE object_type = $1 AND object_id = $2 AND account_id = $3 AND seq <= $4";
 
-/// A retrieve failed: tried again with backoff (10 s doubling, capped at 1 h). `$4` the error.
+/// A retrieve failed: tried again with backoff (10 s doubling, capped at 1 h). `$5` the error.
 pub const REFETCH_FAILED: &str = "UPDATE stripe.refetch_queue SET attempts = attempts + 1, \
-     last_error = $4, next_attempt_at = clock_timestamp() \
+     last_error = $5, next_attempt_at = clock_timestamp() \
          + least(interval '1 hour', interval '10 seconds' * 2 ^ least(attempts, 12)) \
-     WHERE object_type = $1 AND id = $2 AND account_id = $3";
+     WHERE object_type = $1 AND object_id = $2 AND account_id = $3 AND seq <= $4";
 
 #[cfg(test)]
 mod tests {
@@ -720,7 +725,10 @@ mod tests {
         assert!(sql.contains("account_id IS NULL"), "{sql}");
         assert!(sql.contains("coalesce((data ->> 'livemode')::boolean, $1) = $1"));
         let tax = sweep_candidates(lookup("tax_id").unwrap());
-        assert!(tax.contains("customer AS parent") && tax.contains("parent IS NOT NULL"), "{tax}");
+        assert!(
+            tax.contains("customer AS parent") && tax.contains("parent IS NOT NULL"),
+            "{tax}"
+        );
         assert!(parent_ids(lookup("tax_id").unwrap()).contains("account_id IS NULL"));
     }
 

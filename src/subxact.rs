@@ -79,3 +79,35 @@ pub fn attempt<T>(work: impl FnOnce() -> T + std::panic::UnwindSafe) -> Result<T
     })
     .execute()
 }
+
+/// Runs `write` on a list page (`{"data": [...]}`) in a subtransaction; if Postgres cannot
+/// store it (an error about the data), runs it on each item alone (as a page of one), and
+/// hands the items that still fail to `skipped` with their error. `write` is told whether it
+/// has the whole page. The writes that succeeded return their results, in order.
+pub fn page_or_items<T>(
+    page: &str,
+    write: impl Fn(&str, bool) -> T + std::panic::RefUnwindSafe,
+    mut skipped: impl FnMut(&str, &Failure),
+) -> Vec<T> {
+    let failure = match attempt(|| write(page, true)) {
+        Ok(value) => return vec![value],
+        Err(f) if f.is_about_the_data() => f,
+        Err(f) => f.rethrow(),
+    };
+    #[derive(serde::Deserialize)]
+    struct Items<'a> {
+        #[serde(borrow)]
+        data: Vec<&'a serde_json::value::RawValue>,
+    }
+    let items: Items = serde_json::from_str(page).unwrap_or_else(|_| failure.rethrow());
+    let mut done = Vec::new();
+    for item in items.data {
+        let one = format!("{{\"data\":[{}]}}", item.get());
+        match attempt(|| write(&one, false)) {
+            Ok(value) => done.push(value),
+            Err(f) if f.is_about_the_data() => skipped(item.get(), &f),
+            Err(f) => f.rethrow(),
+        }
+    }
+    done
+}

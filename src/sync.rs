@@ -212,46 +212,36 @@ pub fn store_page(
     label: &str,
     stats: &mut SyncStats,
 ) -> String {
-    let failure = match crate::subxact::attempt(|| writer::write_page_encoded(t, w, jsonb)) {
-        Ok((_, truncated)) => return truncated,
-        Err(f) if f.is_about_the_data() => f,
-        Err(f) => f.rethrow(),
-    };
-    #[derive(serde::Deserialize)]
-    struct Items<'a> {
-        #[serde(borrow)]
-        data: Vec<&'a serde_json::value::RawValue>,
-    }
-    let items: Items = serde_json::from_str(w.json).unwrap_or_else(|_| failure.clone().rethrow());
-    let mut truncated: Vec<serde_json::Value> = Vec::new();
-    for item in items.data {
-        let one = format!("{{\"data\":[{}]}}", item.get());
-        let single = Write { json: &one, ..*w };
-        match crate::subxact::attempt(|| writer::write_page(t, &single)) {
-            Ok((_, lists)) => {
-                if let Ok(serde_json::Value::Array(l)) = serde_json::from_str(&lists) {
-                    truncated.extend(l);
-                }
+    let written = crate::subxact::page_or_items(
+        w.json,
+        |json, whole| {
+            let page = Write { json, ..*w };
+            // The page's encoded jsonb is the whole page's; a single item is encoded afresh.
+            writer::write_page_encoded(t, &page, jsonb.filter(|_| whole)).1
+        },
+        |item, f| {
+            let id = object_id(item);
+            warning!(
+                "{label}: {} {id} cannot be stored ({}: {}) and was skipped; the rest of the \
+                 type is synced. Correct the value in Stripe, then sync again.",
+                t.name,
+                f.sqlstate(),
+                f.message
+            );
+            if stats.skipped.len() < 100 {
+                stats.skipped.push(serde_json::json!(
+                    {"id": id, "page": label, "sqlstate": f.sqlstate(), "error": f.message}
+                ));
             }
-            Err(f) if f.is_about_the_data() => {
-                let id = object_id(item.get());
-                warning!(
-                    "{label}: {} {id} cannot be stored ({}: {}) and was skipped; the rest of the \
-                     type is synced. Correct the value in Stripe, then sync again.",
-                    t.name,
-                    f.sqlstate(),
-                    f.message
-                );
-                if stats.skipped.len() < 100 {
-                    stats.skipped.push(serde_json::json!(
-                        {"id": id, "page": label, "sqlstate": f.sqlstate(), "error": f.message}
-                    ));
-                }
-            }
-            Err(f) => f.rethrow(),
-        }
-    }
-    serde_json::Value::Array(truncated).to_string()
+        },
+    );
+    // Each write's truncated lists are a JSON array; together they are one.
+    let lists: Vec<serde_json::Value> = written
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Vec<serde_json::Value>>(l).ok())
+        .flatten()
+        .collect();
+    serde_json::Value::Array(lists).to_string()
 }
 
 /// The id of one object's JSON, for messages ("(no id)" when it has none).

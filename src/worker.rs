@@ -79,6 +79,10 @@ fn step(kind: Kind, announce: bool, turn: bool) -> Step {
         if !installed {
             return Step::Idle; // CREATE EXTENSION has not run in this database (yet)
         }
+        // Should a worker's step and a user's statement (a long foreground sync) deadlock, the
+        // worker is the one to give way: the waiter whose deadlock_timeout expires first is the
+        // one Postgres aborts, and the worker's work is retried (an event, a job page) anyway.
+        let _ = Spi::run("SET LOCAL deadlock_timeout = '50ms'");
         if announce {
             let _ = Spi::run_with_args(
                 "INSERT INTO stripe.workers (database, kind, pid) \

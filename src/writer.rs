@@ -187,11 +187,22 @@ pub fn complete_lists(client: &Client, paging: &str, interrupt: &dyn Fn()) -> i6
         };
         let mut seen: Vec<String> = Vec::new();
         let walk = crate::client::Walk::new(format!("{} of {}", child.name, list.parent));
+        // A connected account's list is that account's: asked for with its Stripe-Account.
+        let client = client.for_account(list.account.as_deref());
         let mut pager = client.walk_pager(url, ListParams::default(), walk);
+        let mut first = true;
         while let Some(page) = pager.next_page(interrupt) {
-            let page = page.unwrap_or_else(|e| {
-                crate::sync::raise_api_error(&format!("completing {what}"), &e)
-            });
+            let page = match page {
+                Ok(page) => page,
+                // The parent is gone from Stripe since (a deleted draft invoice): nothing hangs
+                // off it any more, and what the payload carried stays as it is.
+                Err(e) if first && e.code.as_deref() == Some("resource_missing") => {
+                    notice!("{what}: the parent is gone from Stripe; the list stays as sent");
+                    break;
+                }
+                Err(e) => crate::sync::raise_api_error(&format!("completing {what}"), &e),
+            };
+            first = false;
             if let Ok(ids) = serde_json::from_str::<Ids>(&page.body) {
                 seen.extend(ids.data.into_iter().filter_map(|i| i.id));
             }
@@ -209,6 +220,9 @@ pub fn complete_lists(client: &Client, paging: &str, interrupt: &dyn Fn()) -> i6
                 deletes: false,
             };
             written += write_page(child, &page_write).0;
+        }
+        if first {
+            continue; // nothing was listed, so nothing is pruned
         }
         spi(
             "pruning a nested list",

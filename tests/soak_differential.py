@@ -9,7 +9,9 @@ happened to each divergent object.
 """
 
 import argparse
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,9 +27,11 @@ def main():
     parser.add_argument("--histories", type=int, default=50)
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--verbose", action="store_true", help="print each history's log")
     args = parser.parse_args()
     port = free_port()
     totals = {"histories": 0, "steps": 0, "operations": 0, "failed": 0}
+    kinds = {}
     started = time.monotonic()
     with running(PreloadCluster(WORKER_CONF, databases=1, prefix="djsoak"), api_base=f"http://127.0.0.1:{port}") as c:
         database = c.take()
@@ -42,11 +46,21 @@ def main():
                                               f"{len(report.unexpected)} unexpected errors)"
             print(f"seed {seed}: {report.steps} steps, {report.operations} operations, "
                   f"{time.monotonic() - t:.0f}s: {verdict}", flush=True)
+            if args.verbose:
+                for at, line in report.log:
+                    print(f"  {at:8.2f} {line}")
+                print(f"  counts: {report.counts()}", flush=True)
+            for k, v in report.counts().items():
+                kinds[k] = kinds.get(k, 0) + v
             if not report.ok:
                 totals["failed"] += 1
                 print(report.explain(), flush=True)
+                kept = Path(tempfile.gettempdir()) / f"djstripe-soak-{seed}.log"
+                shutil.copy(c.log_path, kept)
+                print(f"  the server's log: {kept}", flush=True)
     print(f"soak: {totals['histories']} histories, {totals['steps']} steps, {totals['operations']} operations, "
           f"{totals['failed']} diverged, {time.monotonic() - started:.0f}s", flush=True)
+    print("soak: what happened: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())), flush=True)
     return 1 if totals["failed"] else 0
 
 

@@ -67,6 +67,7 @@ SUBSCRIPTION_STATUSES = ("active", "canceled", "incomplete", "incomplete_expired
 NEXT_STATUS = {"trialing": "active", "active": "past_due", "past_due": "active"}
 CUSTOMER_CHANGES = ("email", "name", "balance", "description", "metadata")
 REQUEST_FAULTS = ("error", "rate_limit", "hang", "disconnect")
+PLATFORM = "platform"  # a fault's account: requests without Stripe-Account only
 LIST_FAULTS = ("has_more_empty", "stuck_cursor", "missing_id", "cycle", "omit_item")
 
 
@@ -150,12 +151,13 @@ class Rule:
     times: int | None = None          # None: until clear_faults()
     retry_after: float | None = None  # "rate_limit": the Retry-After header
     delay: float = 0.0                # "hang"
-    account: str | None = None        # None: any account
+    account: str | None = None        # None: any account; PLATFORM: only the platform's
     after: int = 0                    # applicable requests let through before the first use
     seen: int = 0
 
     def matches(self, path, account):
-        return (path.startswith(self.path) and self.account in (None, account)
+        wanted = self.account in (None, account) or (self.account == PLATFORM and account is None)
+        return (path.startswith(self.path) and wanted
                 and (self.times is None or self.times > 0))
 
     def take(self):
@@ -193,6 +195,7 @@ class SimStripe:
                  host="127.0.0.1", port=0):
         self.api_key = api_key
         self.event_retention = 30 * DAY   # seconds an event stays listable and retrievable
+        self.page_size = None             # the most objects a list page holds, below `limit`
         self.requests = []                # (time.monotonic(), method, path, query, account, status)
         self.history = []                 # (time, description) of every operation
         self.fired = []                   # (time.monotonic(), kind, path, account, detail) per fault use
@@ -934,7 +937,8 @@ class SimStripe:
     def _page(self, store, name, query, ordering, shown, url):
         """Stripe's cursor paging. `ordering` holds every object a cursor may name (a deleted
         customer, a canceled subscription the filter hides); `shown` says which the list shows."""
-        limit = self._limit(query)
+        # Stripe's limit is a maximum: a smaller page_size makes a few objects span many pages.
+        limit = min(self._limit(query), self.page_size or 100)
         after, before = query.get("starting_after") or None, query.get("ending_before") or None
         if after and before:
             raise StripeError(400, "You may only specify one of these parameters: ending_before, "

@@ -221,6 +221,18 @@ def test_an_events_api_item_without_id_is_skipped_not_fatal(conn, fake_api):
     assert conn.execute("SELECT count(*) FROM stripe.customers").fetchone()[0] == 3
 
 
+def test_an_event_postgres_cannot_store_does_not_block_the_catch_up(conn, fake_api):
+    now = int(time.time())
+    events = [{"id": f"evt_nul_{i}", "object": "event", "type": "customer.created", "created": now - i,
+               "livemode": False, "data": {"object": {"id": f"cus_nul_{i}", "object": "customer",
+                                                      "name": "A \u0000 B" if i == 1 else "ok"}}} for i in range(3)]
+    fake_api.serve("/v1/events", events, sort=False)
+    conn.notices.clear()
+    assert sync_events(conn) == 2
+    assert any("evt_nul_1" in n and "cannot be stored" in n for n in conn.notices), conn.notices
+    assert sync_events(conn) == 0  # and the next catch-up goes past it too
+
+
 def test_catch_up_records_how_far_it_walked_per_account_and_mode(conn, sim):
     customers(sim, 2)
     started = time.time()

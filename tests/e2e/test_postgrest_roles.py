@@ -55,11 +55,15 @@ def functions(conn):
     return out
 
 
-SAMPLE = {"text": "x", "bigint": 1, "integer": 1, "text[]": ["x"], "regrole": ANON, "json": {}, "jsonb": {},
+SAMPLE = {"text": "x", "bigint": 1, "integer": 1, "boolean": True, "text[]": ["x"], "regrole": ANON, "json": {},
+          "jsonb": {},
           "timestamp with time zone": "2024-01-01T00:00:00Z"}
 ARGS = {"set_api_key": {"key": "sk_test_attackerkey123"}, "add_webhook_secret": {"secret": "whsec_attacker"},
         "remove_webhook_secret": {"secret": WEBHOOK_SECRET}, "sync": {"object_type": "customer"},
         "sync_async": {"object_type": "customer"}, "_row_count": {"table_name": "_api_key"}}
+
+
+SELF_CHECKING = {"stripe.set_api_key(text)", "stripe.add_webhook_secret(text)", "stripe.remove_webhook_secret(text)"}
 
 
 # -- the webhook role ---------------------------------------------------------------------------
@@ -68,7 +72,9 @@ def test_webhook_role_reaches_only_the_webhook(owner):
     assert access(owner, ANON) == [("stripe.webhook(json)", "function", "EXECUTE"), ("stripe", "schema", "USAGE")]
     for _, sig, _ in functions(owner):
         can = owner.execute("SELECT has_function_privilege(%s, %s, 'EXECUTE')", (ANON, sig)).fetchone()[0]
-        assert can is (sig == "stripe.webhook(json)"), sig
+        # PUBLIC may call the three that take secrets in: they refuse it themselves (42501), so
+        # that a refusal never logs the secret; the access report leaves them out.
+        assert can is (sig == "stripe.webhook(json)" or sig in SELF_CHECKING), sig
     for rel in relations(owner):
         assert owner.execute("SELECT has_table_privilege(%s, %s, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')",
                              (ANON, f"stripe.{rel}")).fetchone()[0] is False, rel

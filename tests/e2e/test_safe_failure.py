@@ -87,7 +87,7 @@ def test_a_hanging_api_never_holds_a_statement_past_its_timeout(conn, api, proxy
     conn.execute("RESET stripe.ingest_mode")
     waits["revalidation"] = timed_out(conn, "SELECT stripe.process_pending()")
     conn.execute("UPDATE stripe.events SET status = 'applied'")
-    conn.execute("INSERT INTO stripe.refetch_queue (object_type, id, reason) VALUES ('customer', %s, 'tie')",
+    conn.execute("INSERT INTO stripe.refetch_queue (object_type, object_id, reason) VALUES ('customer', %s, 'tie')",
                  (customers[2]["id"],))
     waits["a queued retrieve"] = timed_out(conn, "SELECT stripe.process_pending()")
     for what, took in waits.items():
@@ -262,7 +262,7 @@ def test_ids_from_data_are_percent_encoded_in_paths(conn, api):
     conn.execute("SELECT stripe.sync('tax_id')")
     paths = [r.path for r in api.requests]
     assert "/v1/customers/cus_a%2F..%2Fb%3Fx%3D1%23y/tax_ids" in paths, paths
-    conn.execute("INSERT INTO stripe.refetch_queue (object_type, id, reason) VALUES ('customer', %s, 'tie')",
+    conn.execute("INSERT INTO stripe.refetch_queue (object_type, object_id, reason) VALUES ('customer', %s, 'tie')",
                  (odd["id"],))
     conn.execute("SELECT stripe.process_pending()")
     assert "/v1/customers/cus_a%2F..%2Fb%3Fx%3D1%23y" in [r.path for r in api.requests]

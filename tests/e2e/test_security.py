@@ -86,11 +86,18 @@ def test_nothing_is_granted_to_public(db, conn):
     conn.execute("DROP ROLE IF EXISTS e2e_nobody")
     conn.execute("CREATE ROLE e2e_nobody LOGIN")
     try:
-        for fn in ("stripe.sync(text, timestamptz)", "stripe.ingest_webhook(text, text)",
-                   "stripe.set_api_key(text)", "stripe.add_webhook_secret(text)",
-                   "stripe.remove_webhook_secret(text)", "stripe.config()"):
+        for fn in ("stripe.sync(text, timestamptz)", "stripe.ingest_webhook(text, text)", "stripe.config()",
+                   "stripe._manage_secrets()"):
             assert conn.execute("SELECT has_function_privilege('e2e_nobody', %s, 'EXECUTE')",
                                 (fn,)).fetchone()[0] is False, fn
+        # The three that take secrets in are PUBLIC's so that they, not Postgres, refuse a caller
+        # (whose statement, secret and all, Postgres would log); they refuse this one.
+        with db.connect("e2e_nobody") as nobody:
+            for sql in ("SELECT stripe.set_api_key('sk_test_nobodys123')",
+                        "SELECT stripe.add_webhook_secret('whsec_nobodys')",
+                        "SELECT stripe.remove_webhook_secret('whsec_nobodys')"):
+                assert sql_error(nobody, sql).sqlstate == "42501", sql
+        assert conn.execute("SELECT count(*) FROM stripe.access_report('e2e_nobody')").fetchone()[0] == 0
         for t in MIRROR_TABLES + ["_api_key", "_webhook_secrets"]:
             assert conn.execute("SELECT has_table_privilege('e2e_nobody', %s, 'SELECT')",
                                 (f"stripe.{t}",)).fetchone()[0] is False, t

@@ -6,6 +6,7 @@ duplicate deliveries, kill -9, SIGTERM, restarts, and an API that fails."""
 
 import random
 import signal
+import threading
 import time
 
 import psycopg
@@ -14,14 +15,14 @@ import pytest
 from conftest import WEBHOOK_ROLE, WEBHOOK_SECRET
 from fault_proxy import FaultProxy, Rule
 from fixture_objects import BASE_CREATED, make_customers, make_event, make_prices, make_products
-from preload_cluster import WORKER_TYPE, PreloadCluster, process_gone, running, wait_until
+from preload_cluster import SYNC_WORKER_TYPE, WORKER_TYPE, PreloadCluster, process_gone, running, wait_until
 from queue_helpers import (applications, customer_history, ingest, ingest_signed, install_application_log,
                            make_invoice, mirror_state, newest_event_per_object, pending_count, product_history,
                            run_threads, statuses)
 from sql_errors import error_text, sql_error
 from webhook_signing import signed
 
-DATABASES = 20
+DATABASES = 25
 
 
 @pytest.fixture(scope="module")
@@ -89,14 +90,16 @@ def test_one_worker_per_configured_database(cluster, wdb, api):
     server, _ = api
     server.load(customer=make_customers(3))
     with cluster.connect() as c:
-        per_db = dict(c.execute("SELECT datname, count(*) FROM pg_stat_activity WHERE backend_type = %s "
-                                "GROUP BY 1", (WORKER_TYPE,)).fetchall())
-        assert per_db == {name: 1 for name in cluster.names}
+        # Two per database: one applies events, one talks to Stripe (jobs, retrieves).
+        per_db = {(r[0], r[1]): r[2] for r in c.execute(
+            "SELECT datname, backend_type, count(*) FROM pg_stat_activity WHERE backend_type IN (%s, %s) "
+            "GROUP BY 1, 2", (WORKER_TYPE, SYNC_WORKER_TYPE)).fetchall()}
+        assert per_db == {(name, t): 1 for name in cluster.names for t in (WORKER_TYPE, SYNC_WORKER_TYPE)}
         c.execute("CREATE DATABASE djw_unlisted TEMPLATE djw_template")
-    pid = wdb.worker_pid()
+    pid, sync_pid = wdb.worker_pid(), wdb.worker_pid(kind="sync")
     with wdb.connect() as c:
-        assert c.execute("SELECT database, pid, started_at <= heartbeat_at FROM stripe.workers").fetchall() == [
-            (wdb.name, pid, True)]
+        assert c.execute("SELECT database, kind, pid, started_at <= heartbeat_at FROM stripe.workers ORDER BY kind"
+                         ).fetchall() == [(wdb.name, "events", pid, True), (wdb.name, "sync", sync_pid, True)]
         # A queued job wakes the (60-s idle) worker at once, like a queued event.
         started = time.monotonic()
         job = c.execute("SELECT stripe.sync_async('customer')").fetchone()[0]
@@ -218,7 +221,7 @@ def test_worker_revalidates_configured_types(cluster, wdb, api):
         assert sorted(r.path for r in proxy.requests()) == [f"/v1/customers/{cus['id']}",
                                                            f"/v1/invoices/{open_inv['id']}"]
         assert c.execute("SELECT email, synced_from FROM stripe.customers WHERE id = %s", (cus["id"],)).fetchone() == (
-            "api@example.com", "evt_e2e_wr1")
+            "api@example.com", "retrieve")
         assert c.execute("SELECT id, amount_due FROM stripe.invoices ORDER BY id").fetchall() == [
             (open_inv["id"], 777), (void_inv["id"], void_inv["amount_due"])]
         assert c.execute("SELECT deleted FROM stripe.customers WHERE id = %s", (other["id"],)).fetchone() == (True,)
@@ -581,3 +584,85 @@ def test_sigterm_stops_cleanly_and_restarts_lose_nothing(cluster, wdb):
     assert f"worker for database {wdb.name} stopping" in cluster.log_since(log_at)
     wdb.worker_pid()
     assert_exactly_once(wdb, events)
+
+
+# -- events and syncs make progress under each other's load -------------------------------------
+
+def test_a_background_sync_of_many_pages_marks_nothing_deleted(wdb, api):
+    """The issue's case: a job over 1,000 customers used to mark its first page (the 100
+    newest) deleted, its walk's start being taken after that page was written."""
+    server, _ = api
+    server.load(customer=make_customers(1000, step=1))
+    with wdb.connect() as c:
+        first = c.execute("SELECT stripe.sync_async('customer')").fetchone()[0]
+        assert wait_job(c, first, timeout=60)[:3] == ("done", 10, 1000)
+        again = c.execute("SELECT stripe.sync_async('customer')").fetchone()[0]
+        assert wait_job(c, again, timeout=60)[:3] == ("done", 10, 1000)
+        assert c.execute("SELECT marked_deleted FROM stripe.sync_jobs WHERE id = %s", (again,)).fetchone() == (0,)
+        assert c.execute("SELECT count(*) FROM stripe.customers WHERE deleted").fetchone() == (0,)
+
+
+def test_a_trickle_of_events_does_not_starve_a_sync_nor_a_hanging_api_the_events(cluster, wdb, api):
+    server, proxy = api
+    server.load(price=make_prices(600, make_products(3)))
+    proxy.slow(0.2, path="/v1/prices")
+    stop = threading.Event()
+    applied_lag = []
+
+    def trickle():
+        with wdb.connect() as q:
+            q.execute("SET stripe.ingest_mode = queue")
+            n = 0
+            while not stop.is_set():
+                n += 1
+                e = make_event("customer.updated", {**make_customers(1)[0], "email": f"t{n}@x"},
+                               BASE_CREATED + 100_000 + n, f"evt_trickle_{n:05d}")
+                ingest(q, e)
+                time.sleep(0.01)  # ~90 events a second, one at a time
+
+    t = threading.Thread(target=trickle)
+    t.start()
+    try:
+        with wdb.connect() as c:
+            job = c.execute("SELECT stripe.sync_async('price')").fetchone()[0]
+            started = time.monotonic()
+            assert wait_job(c, job, timeout=30)[:3] == ("done", 6, 600)
+            took = time.monotonic() - started
+            # Six pages of 0.2 s each: the stream of events never held the job back long.
+            assert took < 10, took
+            # Now the API hangs for every page of a new job; events are still applied at once.
+            proxy.up()
+            proxy.hang(20, path="/v1/prices")
+            c.execute("SELECT stripe.sync_async('price')")
+            time.sleep(1)
+            for _ in range(5):
+                before = pending_count(c)
+                time.sleep(0.5)
+                applied_lag.append(c.execute("SELECT count(*) FROM stripe.events WHERE status = 'pending' "
+                                             "AND received_at < clock_timestamp() - interval '2 seconds'").fetchone()[0])
+            assert applied_lag == [0] * 5, (applied_lag, before)
+    finally:
+        stop.set()
+        t.join()
+        proxy.up()
+
+
+def test_database_settings_reach_running_workers(cluster, wdb, api, _fixture_server):
+    """ALTER DATABASE … SET (the README's advice for background work) reaches workers that are
+    already running: they restart to connect with it."""
+    server, proxy = api
+    server.load(customer=make_customers(3))
+    elsewhere = FaultProxy(_fixture_server.url).start()
+    try:
+        pid = wdb.worker_pid(kind="sync")
+        with cluster.connect() as c:
+            c.execute(f"ALTER DATABASE {wdb.name} SET stripe.api_base = '{elsewhere.url}'")
+        wdb.worker_pid(kind="sync", not_pid=pid, timeout=30)
+        with wdb.connect() as c:
+            job = c.execute("SELECT stripe.sync_async('customer')").fetchone()[0]
+            assert wait_job(c, job, timeout=20)[:3] == ("done", 1, 3)
+        assert elsewhere.requests("/v1/customers"), "the job used the database's setting"
+    finally:
+        with cluster.connect() as c:
+            c.execute(f"ALTER DATABASE {wdb.name} RESET stripe.api_base")
+        elsewhere.stop()
