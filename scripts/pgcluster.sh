@@ -6,8 +6,9 @@
 #
 # The extension must already be installed into Debian's PostgreSQL 15 (scripts/install.sh).
 # Connect with: psql -h 127.0.0.1 -p PORT -U postgres postgres  (trust auth on loopback only).
+# PG_BIN names another installation's bin directory (default: Debian's PostgreSQL 15).
 set -euo pipefail
-BIN=/usr/lib/postgresql/15/bin
+BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:?start|stop}; dir=${2:?data directory}
 as_pg() { sudo -u postgres "$@"; }
 

@@ -16,8 +16,10 @@ SHARED=$(cd "$REPO/../shared" && pwd)
 VENV=$REPO/.venv-e2e
 log() { echo "e2e: $*" >&2; }
 
-if [ ! -f /usr/share/postgresql/15/extension/djstripe_pg.control ]; then
-    log "djstripe_pg is not installed into PostgreSQL 15: run scripts/install.sh first"
+# PG_BIN (optional) runs the tests on another installation's binaries (scripts/pgcluster.sh).
+SHAREDIR=$("${PG_BIN:-/usr/lib/postgresql/15/bin}/pg_config" --sharedir)
+if [ ! -f "$SHAREDIR/extension/djstripe_pg.control" ]; then
+    log "djstripe_pg is not installed into $SHAREDIR: run scripts/install.sh first"
     exit 1
 fi
 
