@@ -89,7 +89,7 @@ BEGIN
         RETURN stripe._webhook_reply(413, 'stripe.webhook: request body too large',
             format('The body has %s bytes; the limit is %s bytes.', octet_length(payload), max_bytes), NULL,
             'Stripe events are much smaller than this: check what is posting to this endpoint.',
-            left(payload, 2048), sig);
+            payload, sig);
     END IF;
 
     BEGIN

@@ -118,6 +118,7 @@ CREATE TABLE stripe.sync_jobs (
     walk jsonb,
     checks jsonb,
     sweep text,
+    seen_existing bigint NOT NULL DEFAULT 0,
     error text,
     attempts integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz,
@@ -136,6 +137,8 @@ COMMENT ON COLUMN stripe.sync_jobs.walk IS
 COMMENT ON COLUMN stripe.sync_jobs.checks IS
     'After a complete walk: the unseen objects still to be retrieved before the job is done';
 COMMENT ON COLUMN stripe.sync_jobs.sweep IS 'What the check of unseen objects found';
+COMMENT ON COLUMN stripe.sync_jobs.seen_existing IS
+    'Objects the walk listed that the mirror already had: none, and no unseen one is checked';
 
 -- ---------------------------------------------------------------------------------------------
 -- objects to retrieve from Stripe: two versions nothing orders (two updates in one second, an

@@ -30,6 +30,10 @@ DECLARE
     t record;
     started timestamptz;
 BEGIN
+    IF NOT isfinite(since) THEN
+        RAISE EXCEPTION 'since must be a finite time, not %', since USING ERRCODE = '22023',
+            HINT = 'Pass NULL for a full sync, or a timestamp such as now() - interval ''1 day''.';
+    END IF;
     FOR t IN SELECT c.object_type, c.created_filter FROM stripe._catalog() c
              WHERE c.endpoint IS NOT NULL ORDER BY c.ord LOOP
         object_type := t.object_type;

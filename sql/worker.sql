@@ -4,29 +4,39 @@
 -- workers, stripe.process_pending() (e.g. from pg_cron) does the same in the foreground.
 
 -- Applies one recorded event; on error records it and schedules a retry with exponential
--- backoff (10 s, 20 s, 40 s … capped at 1 h) until stripe.event_max_attempts.
+-- backoff (10 s, 20 s, 40 s … capped at 1 h) until stripe.event_max_attempts. Losing a deadlock
+-- or a serialization check to a concurrent delivery is not the event's fault: it is tried again
+-- at once (three times) before it counts as an attempt.
 CREATE FUNCTION stripe._process_event(event_id text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     result text;
     max_attempts integer;
+    err text;
 BEGIN
     PERFORM stripe.version();  -- loads the library, so the stripe.* settings exist
     max_attempts := current_setting('stripe.event_max_attempts')::integer;
-    BEGIN
-        result := stripe._apply_event(event_id);
-        RETURN coalesce(result, 'duplicate');
-    EXCEPTION WHEN query_canceled THEN
-        RAISE;
-    WHEN OTHERS THEN
-        UPDATE stripe.events e
-           SET status = 'failed', attempts = e.attempts + 1, last_error = SQLERRM,
-               next_attempt_at = CASE WHEN e.attempts + 1 < max_attempts
-                   THEN clock_timestamp() + least(interval '1 hour', interval '10 seconds' * 2 ^ e.attempts) END
-         WHERE e.id = event_id;
-        RETURN 'failed';
-    END;
+    FOR try IN 1..3 LOOP
+        BEGIN
+            result := stripe._apply_event(event_id);
+            RETURN coalesce(result, 'duplicate');
+        EXCEPTION WHEN query_canceled THEN
+            RAISE;
+        WHEN deadlock_detected OR serialization_failure THEN
+            err := SQLERRM;
+            CONTINUE;
+        WHEN OTHERS THEN
+            err := SQLERRM;
+            EXIT;
+        END;
+    END LOOP;
+    UPDATE stripe.events e
+       SET status = 'failed', attempts = e.attempts + 1, last_error = err,
+           next_attempt_at = CASE WHEN e.attempts + 1 < max_attempts
+               THEN clock_timestamp() + least(interval '1 hour', interval '10 seconds' * 2 ^ e.attempts) END
+     WHERE e.id = event_id;
+    RETURN 'failed';
 END
 $$;
 
@@ -293,12 +303,19 @@ AS $$
 $$;
 
 -- Waits for the page in flight (the worker holds the job's advisory lock while it runs one),
--- so the job stops exactly after a committed page and resume_sync continues from its cursor.
+-- so the job stops exactly after a committed page and resume_sync continues from its cursor;
+-- but 5 s at most: a page stuck on a hanging API (up to stripe.http_timeout times its retries)
+-- finishes on its own, and its step then finds the job cancelled and keeps no cursor, so
+-- resume_sync fetches that page again.
 CREATE FUNCTION stripe.cancel_sync(job_id bigint) RETURNS boolean
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '5s'
 AS $$
 BEGIN
-    PERFORM stripe._job_lock(job_id, true);
+    BEGIN
+        PERFORM stripe._job_lock(job_id, true);
+    EXCEPTION WHEN lock_not_available THEN
+        NULL;
+    END;
     UPDATE stripe.sync_jobs SET state = 'cancelled', updated_at = clock_timestamp()
      WHERE id = job_id AND state IN ('queued', 'running');
     RETURN FOUND;

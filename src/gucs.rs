@@ -20,8 +20,10 @@ pub static MAX_RETRIES: GucSetting<i32> = GucSetting::<i32>::new(3);
 #[derive(pgrx::PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum IngestMode {
     /// Apply it in the same transaction (works without shared_preload_libraries).
+    #[name = c"apply"]
     Apply,
     /// Leave it pending for the background worker.
+    #[name = c"queue"]
     Queue,
 }
 

@@ -24,6 +24,8 @@ struct Job {
     pages: i32,
     objects: i64,
     marked_deleted: i64,
+    /// Objects the walk listed that the mirror already had (`SyncStats::seen_existing`).
+    seen_existing: i64,
     /// When the walk's first request started (set by the first step, before it fetches).
     walk_started: Option<f64>,
     /// The walk of the current list, checked page by page across steps.
@@ -42,7 +44,7 @@ fn load(job_id: i64) -> Option<Job> {
                 .select(
                     "SELECT object_type, extract(epoch FROM since)::bigint, parent_cursor, cursor, \
                      pages, objects, marked_deleted, extract(epoch FROM walk_started_at)::float8, \
-                     walk::text, checks::text, sweep \
+                     walk::text, checks::text, sweep, seen_existing \
                      FROM stripe.sync_jobs WHERE id = $1 AND state IN ('queued', 'running')",
                     None,
                     &[job_id.into()],
@@ -64,6 +66,7 @@ fn load(job_id: i64) -> Option<Job> {
                 walk: json(9)?.and_then(|s| serde_json::from_str(&s).ok()),
                 checks: json(10)?.and_then(|s| serde_json::from_str(&s).ok()),
                 sweep: row.get::<String>(11)?,
+                seen_existing: row.get::<i64>(12)?.unwrap_or(0),
             }))
         }),
     )
@@ -78,7 +81,7 @@ fn save(job_id: i64, job: &Job, done: bool) {
         .checks
         .as_ref()
         .map(|c| serde_json::to_string(c).unwrap_or_default());
-    let args: [DatumWithOid; 11] = [
+    let args: [DatumWithOid; 12] = [
         job_id.into(),
         job.cursor.as_deref().into(),
         job.parent_cursor.as_deref().into(),
@@ -90,6 +93,7 @@ fn save(job_id: i64, job: &Job, done: bool) {
         walk.into(),
         checks.into(),
         job.sweep.as_deref().into(),
+        job.seen_existing.into(),
     ];
     spi(
         "saving the sync job",
@@ -97,6 +101,7 @@ fn save(job_id: i64, job: &Job, done: bool) {
             "UPDATE stripe.sync_jobs SET cursor = $2, parent_cursor = $3, pages = $4, objects = $5, \
              marked_deleted = $6, state = CASE WHEN $7 THEN 'done' ELSE 'running' END, \
              walk_started_at = to_timestamp($8), walk = $9::jsonb, checks = $10::jsonb, sweep = $11, \
+             seen_existing = $12, \
              started_at = coalesce(started_at, clock_timestamp()), updated_at = clock_timestamp(), \
              finished_at = CASE WHEN $7 THEN clock_timestamp() END, error = NULL, attempts = 0, \
              next_attempt_at = NULL WHERE id = $1 AND state IN ('queued', 'running')",
@@ -150,6 +155,7 @@ fn walk_step(t: &'static crate::catalog::ObjectType, job: &mut Job) -> bool {
     };
     let mut stats = SyncStats::default();
     let (page, _) = sync::write_fetched(&client, fetched, &at, &mut stats);
+    job.seen_existing += stats.seen_existing;
     job.pages += 1;
     job.objects += page.count as i64;
     job.parent_cursor = parent.clone();
@@ -181,7 +187,11 @@ fn sync_job_step(job_id: i64) -> bool {
         check_step(t, &mut job)
     } else if walk_step(t, &mut job) {
         // The walk is complete: what it did not see is retrieved in the steps that follow.
-        let mut stats = SyncStats::default();
+        let mut stats = SyncStats {
+            objects: job.objects,
+            seen_existing: job.seen_existing,
+            ..SyncStats::default()
+        };
         let candidates = match job.since {
             None => sweep::candidates(t, started, &mut stats),
             Some(_) => Vec::new(),
@@ -202,7 +212,7 @@ fn sync_job_step(job_id: i64) -> bool {
             pages: job.pages,
             marked_deleted: job.marked_deleted,
             sweep: job.sweep.clone(),
-            skipped: Vec::new(),
+            ..SyncStats::default()
         };
         sync::record_run(t, started, &stats, job.since);
     }

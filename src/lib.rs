@@ -25,6 +25,7 @@ mod gucs;
 mod jobs;
 mod jsonb_param;
 mod kept_plans;
+mod log_hook;
 mod processing;
 mod refetch;
 mod secrets;
@@ -123,6 +124,7 @@ pgrx::extension_sql_file!("../sql/grants.sql", name = "grants", finalize);
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     gucs::init();
+    log_hook::install();
     // Workers can only be registered while the server starts (shared_preload_libraries).
     if unsafe { pgrx::pg_sys::process_shared_preload_libraries_in_progress } {
         worker::register();

@@ -10,7 +10,10 @@
 //!   change made before it, and any event applied to the row before it started;
 //! - the object's own `updated` where the type has one (products, meters).
 //!
-//! The rule: a deleted row stays deleted (Stripe never brings an id back). A newer `updated`
+//! The rule: a deleted row stays deleted (Stripe never brings an id back), but for one marked
+//! so only because a retrieve answered 404 (`retrieve:resource_missing`): a key for another
+//! account answers that too, and anything newer that shows the object proves it exists, so it
+//! replaces that row. A newer `updated`
 //! wins. Otherwise a newer second wins and an older loses. Within one second: a fetch replaces
 //! a fetch that started earlier, and an event's row only if that event was applied before the
 //! fetch started (it then saw it) or was the object's creation; an event never loses to data
@@ -83,10 +86,13 @@ pub struct Write {
     pub version: Option<i64>,
 }
 
+/// What a row marked deleted on a 404 alone says in `synced_from` (see `refetch`).
+pub const MISSING: &str = "retrieve:resource_missing";
+
 /// Whether `w` replaces `row`.
 pub fn replaces(row: &Row, w: &Write) -> bool {
     if row.deleted {
-        return false;
+        return row.source == MISSING && w.as_of > row.as_of;
     }
     if let (Some(new), Some(old)) = (w.version, row.version) {
         if new != old {
@@ -173,11 +179,12 @@ impl Sides<'_> {
             None => (String::new(), ""),
         };
         format!(
-            "NOT {r}.deleted AND ({by_version}{ws} > {rs} OR ({ws} = {rs} AND CASE \
+            "CASE WHEN {r}.deleted THEN {r}.synced_from = '{MISSING}' AND {as_of} > {r}.stripe_as_of \
+             ELSE ({by_version}{ws} > {rs} OR ({ws} = {rs} AND CASE \
              WHEN {kind} = 'fetch' THEN CASE WHEN {is_event} \
                   THEN {r}.synced_at < {as_of} OR {created} \
                   ELSE {as_of} >= {r}.stripe_as_of END \
-             ELSE {kind} <> 'created' END){end})",
+             ELSE {kind} <> 'created' END){end}) END",
             is_event = self.row_is_event(),
             created = self.row_created(),
         )
@@ -348,6 +355,26 @@ mod tests {
     }
 
     #[test]
+    fn a_404_alone_is_overruled_by_anything_newer_that_shows_the_object() {
+        // Marked deleted at 100.5 because a retrieve (perhaps with another account's key) said 404.
+        let mut r = row(Kind::Fetch, 100.5, 100.5);
+        (r.deleted, r.source) = (true, MISSING.into());
+        assert!(
+            replaces(&r, &write(Kind::Fetch, 100.6)),
+            "a later listing has it"
+        );
+        assert!(
+            replaces(&r, &write(Kind::Updated, 101.0)),
+            "so has a later event"
+        );
+        assert!(
+            !replaces(&r, &write(Kind::Fetch, 100.4)),
+            "fetched before the 404"
+        );
+        assert!(!replaces(&r, &write(Kind::Updated, 100.0)));
+    }
+
+    #[test]
     fn fetches_order_exactly() {
         let r = row(Kind::Fetch, 100.5, 100.6);
         assert!(replaces(&r, &write(Kind::Fetch, 100.5)));
@@ -377,7 +404,7 @@ mod tests {
     #[test]
     fn sql_names_every_case() {
         let sql = on_conflict("$5", Some("updated")).replaces();
-        assert!(sql.starts_with("NOT t.deleted AND (CASE WHEN"), "{sql}");
+        assert!(sql.starts_with("CASE WHEN t.deleted THEN"), "{sql}");
         for needle in [
             "'fetch'",
             "'created'",

@@ -108,6 +108,12 @@ fn is_final(ev: &Envelope, payload: &str) -> bool {
 /// the payload after all.
 fn revalidate(t: &ObjectType, ev: &Envelope, payload: &str) -> Option<String> {
     let id = ev.object_id.as_deref().unwrap_or_default();
+    if refetch::offline() {
+        // The events worker does not wait on Stripe: the payload now, and the object as Stripe
+        // has it as soon as the sync worker retrieves it (newer, so it wins).
+        refetch::queue(t, id, None, ev.account.as_deref(), "revalidate");
+        return apply(payload, ev);
+    }
     let outcome = refetch::object(t, &api_key::client(), id, None, ev.account.as_deref())
         .unwrap_or_else(|e| crate::sync::raise_api_error(&format!("revalidating {id}"), &e));
     if outcome == Outcome::NotRetrievable {

@@ -14,6 +14,41 @@ use crate::writer::{self, Write};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 
+thread_local! {
+    // Set in the events worker: it never waits on Stripe, and queues what needs it instead.
+    static OFFLINE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// From now on this backend does not call Stripe for single objects and nested lists: it
+/// queues them for the sync worker (`queue`). The events worker's choice.
+pub fn go_offline() {
+    OFFLINE.with(|o| o.set(true));
+}
+
+/// Whether this backend leaves calls to Stripe to the sync worker.
+pub fn offline() -> bool {
+    OFFLINE.with(|o| o.get())
+}
+
+/// Queues `id` of type `t` for a retrieve by the sync worker, woken when this commits.
+pub fn queue(t: &ObjectType, id: &str, parent: Option<&str>, account: Option<&str>, reason: &str) {
+    spi(
+        "queueing a retrieve",
+        Spi::run_with_args(
+            "INSERT INTO stripe.refetch_queue (object_type, object_id, parent, account_id, reason) \
+             VALUES ($1, $2, $3, coalesce($4, ''), $5)",
+            &[
+                t.name.into(),
+                id.into(),
+                parent.into(),
+                account.into(),
+                reason.into(),
+            ],
+        ),
+    );
+    crate::wake::after_commit(crate::wake::Worker::Sync);
+}
+
 /// What Stripe said about the object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -58,7 +93,7 @@ pub fn object(
     let body = match client.get(&path, "", &interrupt) {
         Ok(body) => body,
         Err(e) if e.status == Some(404) && e.code.as_deref() == Some("resource_missing") => {
-            writer::mark_deleted(t, id, "retrieve:resource_missing", started);
+            writer::mark_deleted(t, id, crate::ordering::MISSING, started);
             return Ok(Outcome::Deleted);
         }
         Err(e) => return Err(e),

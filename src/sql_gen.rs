@@ -24,7 +24,9 @@ use crate::ordering::{self, Sides};
 
 pub const WRITE_PARAMS: usize = 7;
 
-const UPDATE_SET: &str = "data = excluded.data, account_id = excluded.account_id, \
+/// A deletion keeps the last state the row knew (an event may carry only a deleted stub).
+const UPDATE_SET: &str = "data = CASE WHEN excluded.data @> '{\"deleted\": true}' \
+     THEN t.data || excluded.data ELSE excluded.data END, account_id = excluded.account_id, \
      synced_at = excluded.synced_at, synced_from = excluded.synced_from, \
      stripe_as_of = excluded.stripe_as_of";
 
@@ -55,8 +57,10 @@ const FROM_PARENT: Stamp = Stamp {
     kind: "CASE WHEN excluded.synced_from LIKE 'evt\\_%' THEN 'updated' ELSE 'fetch' END",
 };
 
-/// What `up` returns for its dependents and for the caller.
-const UP_RETURNING: &str = "RETURNING id, data, stripe_as_of, synced_from, account_id";
+/// What `up` returns for its dependents and for the caller; `existed`: the row was there
+/// already (updated, not inserted).
+const UP_RETURNING: &str =
+    "RETURNING id, data, stripe_as_of, synced_from, account_id, t.xmax <> 0 AS existed";
 
 /// The rows an upsert writes: what `from` yields (as `o`), kept where `filter` holds.
 struct Rows<'a> {
@@ -166,20 +170,30 @@ fn dependents(t: &ObjectType, fields: Fields) -> Vec<String> {
             continue;
         }
         let list = format!("p.data -> '{field}'");
+        let not_listed = format!(
+            "NOT EXISTS (SELECT 1 FROM jsonb_array_elements({list} -> 'data') k WHERE k ->> 'id' = c.id)"
+        );
         // Replace only when the parent carries the whole list: absent (not expanded) or
         // truncated (`has_more`) lists are completed by paging, then pruned by the glue.
         ctes.push(format!(
-            "d{i} AS (DELETE FROM {ct} c USING up p WHERE c.{pc} = p.id \
+            "d{i} AS (DELETE FROM {ct} c USING up p WHERE c.{pc} = p.id AND NOT p.data @> {DELETED} \
              AND jsonb_typeof({list}) = 'object' \
-             AND NOT coalesce(({list} ->> 'has_more')::boolean, false) \
-             AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements({list} -> 'data') k \
-                             WHERE k ->> 'id' = c.id))",
+             AND NOT coalesce(({list} ->> 'has_more')::boolean, false) AND {not_listed})",
+            ct = c.qualified_table(),
+            pc = p.column,
+        ));
+        // A deleted parent takes what hangs off it along: its children are deleted too.
+        ctes.push(format!(
+            "m{i} AS (UPDATE {ct} c SET data = c.data || {DELETED}, synced_at = clock_timestamp(), \
+             synced_from = p.synced_from, stripe_as_of = greatest(c.stripe_as_of, p.stripe_as_of) \
+             FROM up p WHERE c.{pc} = p.id AND p.data @> {DELETED} AND NOT c.deleted AND {not_listed})",
             ct = c.qualified_table(),
             pc = p.column,
         ));
         let from = format!(
-            "up p, jsonb_array_elements(CASE WHEN jsonb_typeof({list} -> 'data') = 'array' \
-             THEN {list} -> 'data' ELSE '[]' END) o"
+            "up p, LATERAL (SELECT CASE WHEN p.data @> {DELETED} THEN x || {DELETED} ELSE x END AS o \
+             FROM jsonb_array_elements(CASE WHEN jsonb_typeof({list} -> 'data') = 'array' \
+             THEN {list} -> 'data' ELSE '[]' END) x) l"
         );
         ctes.push(format!(
             "c{i} AS ({})",
@@ -254,6 +268,20 @@ fn refetchable(t: &ObjectType) -> bool {
     t.object_path(Some("p"), "x").is_some()
 }
 
+/// Whether the statement's write (its parameters, the object `data`) and the row `r` as it was
+/// are two versions nothing orders.
+fn against_row(t: &ObjectType, data: &str) -> String {
+    Sides {
+        row: "r",
+        as_of: PARAMS.as_of,
+        source: PARAMS.from,
+        kind: PARAMS.kind,
+        data,
+        version: t.version_field,
+    }
+    .ambiguous()
+}
+
 /// An `INSERT` into `stripe.refetch_queue` of the objects `from` yields (`r`: the row as it
 /// was) where `ambiguous` holds; a connected account's object is retrieved as that account.
 fn queue_refetch(t: &ObjectType, from: &str, ambiguous: &str) -> String {
@@ -269,8 +297,8 @@ fn queue_refetch(t: &ObjectType, from: &str, ambiguous: &str) -> String {
     )
 }
 
-/// Writes one list page of `t` (and its dependents). Returns one row:
-/// (objects written: bigint, truncated nested lists: text jsonb array).
+/// Writes one list page of `t` (and its dependents). Returns one row: ("<objects written>
+/// <of them, rows that existed already>", truncated nested lists: text jsonb array).
 pub fn write_page(t: &ObjectType) -> String {
     let parent = parent_expr(t);
     let page = "jsonb_array_elements($1::jsonb -> 'data') o";
@@ -286,24 +314,33 @@ pub fn write_page(t: &ObjectType) -> String {
         // A page that lost to an event of its own second may be the newer of the two. The row
         // as it was comes from the statement's snapshot: an event applied concurrently is
         // missed here, and applied all the same.
-        let ambiguous = Sides {
-            row: "r",
-            as_of: PARAMS.as_of,
-            source: PARAMS.from,
-            kind: PARAMS.kind,
-            data: "o",
-            version: t.version_field,
-        }
-        .ambiguous();
+        let ambiguous = against_row(t, "o");
         let from = format!(
             "{page} JOIN {table} r ON r.id = o ->> 'id'",
             table = t.qualified_table()
         );
         let lost = format!("NOT EXISTS (SELECT 1 FROM up WHERE up.id = r.id) AND {ambiguous}");
         with.push_str(&format!(", amb AS ({})", queue_refetch(t, &from, &lost)));
+        // Not in the snapshot, but there at the upsert (or it lost to it): inserted meanwhile
+        // by an event, whose version and this page's nothing orders.
+        let parent = match (t.parent, parent.as_deref()) {
+            (Some(_), Some(p)) => p.to_string(),
+            _ => "NULL".into(),
+        };
+        with.push_str(&format!(
+            ", amb_new AS (INSERT INTO stripe.refetch_queue \
+             (object_type, object_id, parent, account_id, reason) \
+             SELECT DISTINCT '{name}', o ->> 'id', {parent}, coalesce($4, ''), 'tie' FROM {page} \
+             WHERE o ->> 'id' IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r.id = o ->> 'id') \
+             AND NOT EXISTS (SELECT 1 FROM up WHERE up.id = o ->> 'id' AND NOT up.existed) \
+             RETURNING 1)",
+            name = t.name,
+            table = t.qualified_table()
+        ));
     }
     format!(
-        "{with} SELECT (SELECT count(*) FROM up)::text, {}",
+        "{with} SELECT (SELECT count(*) || ' ' || count(*) FILTER (WHERE existed) FROM up), {}",
         paging(t, Fields::All)
     )
 }
@@ -349,21 +386,27 @@ pub fn apply_event(t: &ObjectType, fields: Fields) -> String {
         1,
     );
     if refetchable(t) {
-        let ambiguous = Sides {
-            row: "r",
-            as_of: PARAMS.as_of,
-            source: PARAMS.from,
-            kind: PARAMS.kind,
-            data: "(SELECT e -> 'data' -> 'object' FROM ev)",
-            version: t.version_field,
-        }
-        .ambiguous();
-        let applies = format!(
-            "NOT EXISTS (SELECT 1 FROM lk WHERE lk.status NOT IN ({UNPROCESSED})) AND {ambiguous}"
-        );
+        let ambiguous = against_row(t, "(SELECT e -> 'data' -> 'object' FROM ev)");
+        let applies =
+            format!("NOT EXISTS (SELECT 1 FROM lk WHERE lk.status NOT IN ({UNPROCESSED}))");
+        let vs_row = format!("{applies} AND {ambiguous}");
         with.push_str(&format!(
             ", amb AS ({})",
-            queue_refetch(t, "pre r", &applies)
+            queue_refetch(t, "pre r", &vs_row)
+        ));
+        // No row to lock before, but one at the upsert (or it lost to one): another delivery
+        // inserted the object meanwhile, and which of the two is newer is not known here.
+        let parent = match t.parent.and_then(|p| p.own_field) {
+            Some(f) => format!("e -> 'data' -> 'object' ->> '{f}'"),
+            None => "$6".into(),
+        };
+        with.push_str(&format!(
+            ", amb_new AS (INSERT INTO stripe.refetch_queue \
+             (object_type, object_id, parent, account_id, reason) \
+             SELECT '{name}', e -> 'data' -> 'object' ->> 'id', {parent}, coalesce($4, ''), 'tie' \
+             FROM ev WHERE {applies} AND $5 = 'updated' AND NOT EXISTS (SELECT 1 FROM pre) \
+             AND NOT EXISTS (SELECT 1 FROM up WHERE NOT existed) RETURNING 1)",
+            name = t.name
         ));
     }
     format!(
@@ -474,6 +517,10 @@ pub fn apply_events_batch(t: &ObjectType) -> String {
             version: t.version_field,
         }
         .ambiguous();
+        // No row before the batch, but one at the upsert (or it lost to one): another delivery
+        // inserted the object meanwhile.
+        let inserted_meanwhile = "(r.id IS NULL AND b.rank = 1 AND NOT EXISTS \
+             (SELECT 1 FROM up u WHERE u.id = b.o ->> 'id' AND NOT u.existed))";
         let twice = "b.rank = 1 AND EXISTS (SELECT 1 FROM b0 x WHERE x.o ->> 'id' = b.o ->> 'id' \
              AND x.src <> b.src AND x.rank = 1 \
              AND date_trunc('second', x.as_of) = date_trunc('second', b.as_of))";
@@ -485,7 +532,7 @@ pub fn apply_events_batch(t: &ObjectType) -> String {
             ", amb AS (INSERT INTO stripe.refetch_queue (object_type, object_id, parent, account_id, reason) \
              SELECT '{name}', o ->> 'id', {parent}, coalesce(b.account, ''), 'tie' FROM b \
              LEFT JOIN pre r ON r.id = b.o ->> 'id' \
-             WHERE {twice} OR (r.id IS NOT NULL AND {vs_row}) RETURNING 1)",
+             WHERE {twice} OR (r.id IS NOT NULL AND {vs_row}) OR {inserted_meanwhile} RETURNING 1)",
             name = t.name
         )
     } else {
@@ -506,6 +553,9 @@ pub fn apply_events_batch(t: &ObjectType) -> String {
 pub const IGNORE_EVENTS: &str =
     "UPDATE stripe.events SET status = 'ignored', processed_at = clock_timestamp() \
      WHERE id = ANY($1) AND status IN ('recorded', 'pending', 'failed')";
+
+/// What marks an object deleted in its `data`.
+const DELETED: &str = "'{\"deleted\": true}'";
 
 /// Statuses of events recorded but not yet applied: a delivery or the worker may apply them.
 const UNPROCESSED: &str = "'recorded', 'pending', 'failed'";
@@ -582,13 +632,28 @@ pub fn sweep_candidates(t: &ObjectType) -> String {
     )
 }
 
-/// Marks one object deleted on Stripe's word. `$1` id, `$2` text why (synced_from:
-/// `retrieve:deleted`, `retrieve:resource_missing`), `$3` float8 when Stripe said so.
+/// Marks one object deleted on Stripe's word, and its nested lists' entries with it. `$1` id,
+/// `$2` text why (synced_from: `retrieve:deleted`, `retrieve:resource_missing`), `$3` float8
+/// when Stripe said so.
 pub fn mark_deleted(t: &ObjectType) -> String {
+    let children: Vec<String> = t
+        .children()
+        .filter_map(|c| c.parent.filter(|p| p.inline_field.is_some()).map(|p| (c, p)))
+        .enumerate()
+        .map(|(i, (c, p))| {
+            format!(
+                ", c{i} AS (UPDATE {ct} c SET data = c.data || {DELETED}, synced_at = clock_timestamp(), \
+                 synced_from = $2 FROM m WHERE c.{pc} = m.id AND NOT c.deleted)",
+                ct = c.qualified_table(),
+                pc = p.column
+            )
+        })
+        .collect();
     format!(
-        "UPDATE {table} SET data = data || '{{\"deleted\": true}}', synced_at = clock_timestamp(), \
+        "WITH m AS (UPDATE {table} SET data = data || {DELETED}, synced_at = clock_timestamp(), \
          synced_from = $2, stripe_as_of = greatest(stripe_as_of, to_timestamp($3)) \
-         WHERE id = $1 AND NOT deleted RETURNING 1",
+         WHERE id = $1 AND NOT deleted RETURNING id){} SELECT 1 FROM m",
+        children.concat(),
         table = t.qualified_table(),
     )
 }
@@ -675,7 +740,7 @@ mod tests {
                 // Every mirror upsert (its SET starts with data) carries the rule; the events
                 // insert does not need it.
                 assert_eq!(
-                    sql.matches("NOT t.deleted AND (").count(),
+                    sql.matches("CASE WHEN t.deleted THEN").count(),
                     sql.matches("ON CONFLICT (id) DO UPDATE SET data").count(),
                     "{sql}"
                 );
@@ -700,9 +765,10 @@ mod tests {
     #[test]
     fn a_status_type_keeps_its_row_on_deleted_events() {
         let sub = apply_events_batch(lookup("subscription").unwrap());
-        assert!(!sub.contains("\"deleted\": true"), "{sub}");
+        let marks = "'object' || '{\"deleted\": true}'";
+        assert!(!sub.contains(marks), "{sub}");
         let cus = apply_events_batch(lookup("customer").unwrap());
-        assert!(cus.contains("\"deleted\": true"), "{cus}");
+        assert!(cus.contains(marks), "{cus}");
     }
 
     #[test]

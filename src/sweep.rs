@@ -3,7 +3,9 @@
 //! (a deleted stub, or 404 `resource_missing`) marks it (`refetch`). The walk only names the
 //! candidates, and only within what it covered (the platform's objects of the key's mode). A
 //! walk that would name more than `stripe.sweep_max_fraction` of the type's rows (and more than
-//! 20) is not trusted at all: nothing is checked, and the sync says so.
+//! 20), or that listed objects but none the mirror already had (a key for another account,
+//! whose 404s say nothing about this one's objects), is not trusted at all: nothing is checked,
+//! and the sync says so.
 
 use crate::catalog::ObjectType;
 use crate::client::Client;
@@ -50,6 +52,29 @@ pub fn candidates(
             ))
         }),
     );
+    // A walk that listed objects, but none the mirror holds (a key for another account, another
+    // api_base), proves nothing about them: Stripe's 404s would be that account's. (An empty
+    // listing may be the truth; if a 404 then marks a row wrongly, a later listing or event that
+    // shows the object overrules it: see `ordering`.)
+    if list.is_some()
+        && unseen > 0
+        && stats.objects > 0
+        && stats.seen_existing == 0
+        && fraction < 1.0
+    {
+        warning!(
+            "stripe.sync('{}'): the walk listed none of the {in_scope} mirrored {}: a key for \
+             another account, or another stripe.api_base? None was checked or marked deleted. If \
+             Stripe did delete them all, SET stripe.sweep_max_fraction = 1 and sync again (each \
+             is retrieved before it is marked).",
+            t.name,
+            t.table
+        );
+        stats.sweep = Some(format!(
+            "stopped: listed none of the {in_scope} mirrored, {unseen} not listed"
+        ));
+        return Vec::new();
+    }
     let Some(list) = list else {
         warning!(
             "stripe.sync('{}'): {unseen} of the {in_scope} mirrored {} were not listed, more than \

@@ -58,10 +58,14 @@ pub struct SyncStats {
     pub objects: i64,
     pub pages: i32,
     pub marked_deleted: i64,
+    /// Objects the walk listed that the mirror already had (see `sweep::candidates`).
+    pub seen_existing: i64,
     /// What the check of unseen objects did (`sweep::Outcome`), once the walk is complete.
     pub sweep: Option<String>,
-    /// Objects Postgres could not store: `[{"id", "page", "error"}]`.
+    /// Objects Postgres could not store: `[{"id", "page", "error"}]` (the first 100), and
+    /// how many there were.
     pub skipped: Vec<serde_json::Value>,
+    pub skipped_objects: i64,
 }
 
 fn skipped(t: &ObjectType, why: String) -> ! {
@@ -183,7 +187,12 @@ pub fn write_fetched(
             );
         }
         // The account cannot use this product (Connect, Issuing, …): Stripe says why.
-        Err(e) if at.first && matches!(e.status, Some(400 | 403 | 404)) => {
+        // (Stripe's own error object only: a proxy's 404 page is a failure, not a reason.)
+        Err(e)
+            if at.first
+                && e.kind == ErrorKind::Stripe
+                && matches!(e.status, Some(400 | 403 | 404)) =>
+        {
             skipped(t, e.to_string())
         }
         Err(e) => raise_api_error(&format!("stripe.sync('{}')", t.name), &e),
@@ -198,8 +207,12 @@ pub fn write_fetched(
         deletes: false,
     };
     let label = format!("stripe.sync('{}') page {}", t.name, at.page);
+    let skipped_before = stats.skipped_objects;
     let truncated = store_page(t, &w, fetched.jsonb.as_deref(), &label, stats);
     let nested = writer::complete_lists(client, &truncated, &interrupt);
+    // What could not be stored is not counted as synced.
+    let mut page = page;
+    page.count -= (stats.skipped_objects - skipped_before) as usize;
     (page, nested)
 }
 
@@ -212,14 +225,16 @@ pub fn store_page(
     label: &str,
     stats: &mut SyncStats,
 ) -> String {
+    let mut skipped_objects = 0;
     let written = crate::subxact::page_or_items(
         w.json,
         |json, whole| {
             let page = Write { json, ..*w };
             // The page's encoded jsonb is the whole page's; a single item is encoded afresh.
-            writer::write_page_encoded(t, &page, jsonb.filter(|_| whole)).1
+            writer::write_page_encoded(t, &page, jsonb.filter(|_| whole))
         },
         |item, f| {
+            skipped_objects += 1;
             let id = object_id(item);
             warning!(
                 "{label}: {} {id} cannot be stored ({}: {}) and was skipped; the rest of the \
@@ -235,10 +250,12 @@ pub fn store_page(
             }
         },
     );
+    stats.skipped_objects += skipped_objects;
+    stats.seen_existing += written.iter().map(|p| p.existed).sum::<i64>();
     // Each write's truncated lists are a JSON array; together they are one.
     let lists: Vec<serde_json::Value> = written
         .iter()
-        .filter_map(|l| serde_json::from_str::<Vec<serde_json::Value>>(l).ok())
+        .filter_map(|p| serde_json::from_str::<Vec<serde_json::Value>>(&p.truncated).ok())
         .flatten()
         .collect();
     serde_json::Value::Array(lists).to_string()

@@ -161,6 +161,9 @@ pub extern "C-unwind" fn djstripe_pg_worker_main(arg: pg_sys::Datum) {
         return;
     };
     BackgroundWorker::connect_worker_to_spi(Some(&db), None);
+    if kind == Kind::Events {
+        crate::refetch::go_offline(); // what needs Stripe is queued for the sync worker
+    }
     log!("{} started for database {db}", kind.backend_type());
     let settings = database_settings();
     let mut checked = Instant::now();

@@ -126,19 +126,37 @@ pub fn record_events(page: &str, jsonb: Option<&[u8]>) -> (i64, i64) {
 
 /// Writes one list page of `t`; returns the objects written and the truncated nested lists.
 pub fn write_page(t: &ObjectType, w: &Write) -> (i64, String) {
-    write_page_encoded(t, w, None)
+    let page = write_page_encoded(t, w, None);
+    (page.written, page.truncated)
+}
+
+/// What writing a page did.
+#[derive(Debug, Default)]
+pub struct PageWritten {
+    /// Objects written (not those the row already held newer).
+    pub written: i64,
+    /// Of them, objects the mirror already had: a walk that has none of them listed nothing
+    /// the mirror knows (another account's key?).
+    pub existed: i64,
+    /// Its truncated nested lists (see `sql_gen`).
+    pub truncated: String,
 }
 
 /// `write_page`, with the page already encoded as `jsonb` when `jsonb` is given.
-pub fn write_page_encoded(t: &ObjectType, w: &Write, jsonb: Option<&[u8]>) -> (i64, String) {
-    let (n, paging) = run_encoded(
+pub fn write_page_encoded(t: &ObjectType, w: &Write, jsonb: Option<&[u8]>) -> PageWritten {
+    let (counts, truncated) = run_encoded(
         &format!("page:{}", t.table),
         || sql_gen::write_page(t),
         w,
         jsonb,
     )
     .unwrap_or_default();
-    (n.parse().unwrap_or(0), paging)
+    let mut n = counts.split(' ').map(|c| c.parse().unwrap_or(0));
+    PageWritten {
+        written: n.next().unwrap_or(0),
+        existed: n.next().unwrap_or(0),
+        truncated,
+    }
 }
 
 #[derive(Deserialize)]
@@ -177,6 +195,14 @@ pub fn complete_lists(client: &Client, paging: &str, interrupt: &dyn Fn()) -> i6
     let mut written = 0;
     for list in lists {
         let child = catalog::lookup(&list.child).expect("paging names catalog types");
+        if crate::refetch::offline() {
+            // The events worker does not wait on Stripe: the sync worker retrieves the parent,
+            // whose list it then completes (newer than this write, so it wins).
+            let parent = child.parent.and_then(|p| catalog::lookup(p.name));
+            let parent = parent.expect("a nested list's parent is in the catalog");
+            crate::refetch::queue(parent, &list.parent, None, list.account.as_deref(), "list");
+            continue;
+        }
         let what = format!("the {} of {}", child.table, list.parent);
         let Some(url) = &list.url else {
             raise(

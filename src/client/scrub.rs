@@ -1,15 +1,17 @@
 //! Keeping the API key out of error messages, even when a server or proxy echoes it back
 //! transformed: upper-cased, with separators inserted (`-`, `_`, spaces, line breaks),
-//! percent- or backslash-escaped, or cut into pieces.
+//! percent-, backslash- or HTML-escaped, cut into pieces, reversed, or encoded as hex or base64.
 //!
 //! The literal key is replaced first. Then the text and the key's secret part (what follows
 //! `sk_live_` and its kin) are both *normalised*: ASCII letters and digits only, lower-cased,
-//! `%XX` and `\uXXXX` escapes decoded, everything else dropped. Every stretch of text whose
+//! `%XX`, `\uXXXX` and `&#NN;` escapes decoded, everything else dropped. Every stretch of text whose
 //! normalised form holds [`RUN`] or more consecutive characters of the normalised secret is
 //! redacted, from its first such character to its last (with the separators between them),
 //! together with the key's prefix when it comes right before.
 //!
 //! A piece shorter than [`RUN`] is not caught: below that, ordinary text matches by chance.
+//! The secret read backwards counts too. Runs of hex digits or base64 characters long enough to
+//! hold [`RUN`] characters are decoded, and redacted whole when what they hold is an echo.
 //!
 //! One pass over the text with a window of a few characters, so a large error body costs
 //! time in proportion to its size and no memory beyond the scrubbed copy.
@@ -45,7 +47,7 @@ pub fn scrub(s: &str, key: &str) -> String {
     }
     let mask = redacted(key);
     let s = s.replace(key, &mask);
-    let spans = echoes(&s, key);
+    let spans = merged(echoes(&s, key), encoded_echoes(&s, key));
     if spans.is_empty() {
         return s;
     }
@@ -74,8 +76,7 @@ fn echoes(text: &str, key: &str) -> Vec<Range<usize>> {
     }
     // A secret shorter than a run must appear whole.
     let run = RUN.min(secret.len());
-    let mut windows: Vec<u64> = secret.windows(run).map(pack).collect();
-    windows.sort_unstable();
+    let windows = windows_of(&secret, run);
     let mask = (1u64 << (BITS * run)) - 1;
     // The last `run` characters seen, packed.
     let mut window = 0u64;
@@ -122,6 +123,120 @@ fn echoes(text: &str, key: &str) -> Vec<Range<usize>> {
     }
     spans.extend(open.map(|(span, _)| span));
     spans
+}
+
+/// The packed runs of `run` characters of `secret`, read forwards and backwards, sorted.
+fn windows_of(secret: &[u8], run: usize) -> Vec<u64> {
+    let backwards: Vec<u8> = secret.iter().rev().copied().collect();
+    let mut windows: Vec<u64> = secret
+        .windows(run)
+        .chain(backwards.windows(run))
+        .map(pack)
+        .collect();
+    windows.sort_unstable();
+    windows
+}
+
+/// Whether the normalised `text` holds a run of the secret (forwards or backwards).
+fn holds_echo(text: &[u8], secret: &[u8]) -> bool {
+    let run = RUN.min(secret.len());
+    let windows = windows_of(secret, run);
+    text.windows(run)
+        .any(|w| windows.binary_search(&pack(w)).is_ok())
+}
+
+/// Byte ranges of hex or base64 runs of `text` whose decoding echoes the secret of `key`.
+fn encoded_echoes(text: &str, key: &str) -> Vec<Range<usize>> {
+    let secret = normalised(&key[prefix(key).len()..]);
+    if secret.is_empty() {
+        return Vec::new();
+    }
+    let is_b64 = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_' | b'=');
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        if !is_b64(bytes[at]) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < bytes.len() && is_b64(bytes[at]) {
+            at += 1;
+        }
+        let chunk = &bytes[start..at];
+        // Two hex digits, or four base64 characters per three bytes, for each character.
+        if chunk.len() < 2 * RUN.min(secret.len()) {
+            continue;
+        }
+        let decoded = [unhex(chunk), unbase64(chunk)];
+        let echo = decoded.iter().flatten().any(|d| {
+            let text: Vec<u8> = d
+                .iter()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .map(u8::to_ascii_lowercase)
+                .collect();
+            holds_echo(&text, &secret)
+        });
+        if echo {
+            out.push(start..at);
+        }
+    }
+    out
+}
+
+fn unhex(chunk: &[u8]) -> Option<Vec<u8>> {
+    if !chunk.len().is_multiple_of(2) || !chunk.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+    Some(
+        chunk
+            .chunks(2)
+            .map(|p| digit(p[0]) << 4 | digit(p[1]))
+            .collect(),
+    )
+}
+
+/// Standard or URL-safe base64, padded or not; what is not base64 decodes to None.
+fn unbase64(chunk: &[u8]) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let body: Vec<u8> = chunk.iter().copied().take_while(|&c| c != b'=').collect();
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in body {
+        acc = acc << 6 | value(c)?;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// Two sorted lists of disjoint ranges as one, overlapping ones joined.
+fn merged(a: Vec<Range<usize>>, b: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    let mut all: Vec<Range<usize>> = a.into_iter().chain(b).collect();
+    all.sort_by_key(|r| r.start);
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(all.len());
+    for r in all {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
 }
 
 fn symbol(c: u8) -> u64 {
@@ -171,11 +286,30 @@ impl<'a> Normalise<'a> {
                 (hex(&tail[..4]).and_then(char_of), 6)
             }
             [b'\\', b'n' | b'r' | b't' | b'b' | b'f', ..] => (None, 2),
+            // &#115; and &#x73;, as in HTML.
+            [b'&', b'#', tail @ ..] => match entity(tail) {
+                Some((code, len)) => (char_of(code), 2 + len),
+                None => (None, 1),
+            },
             [c, ..] if c.is_ascii_alphanumeric() => (Some(*c), 1),
             // Any other byte (punctuation, space, part of a non-ASCII character) separates.
             _ => (None, 1),
         }
     }
+}
+
+/// The code point and length (digits and `;`) of an HTML numeric entity's tail (after `&#`).
+fn entity(tail: &[u8]) -> Option<(u32, usize)> {
+    let (radix, digits) = match tail {
+        [b'x' | b'X', rest @ ..] => (16, rest),
+        _ => (10, tail),
+    };
+    let n = digits.iter().take_while(|c| c.is_ascii_hexdigit()).count();
+    if n == 0 || n > 7 || digits.get(n) != Some(&b';') {
+        return None;
+    }
+    let code = u32::from_str_radix(std::str::from_utf8(&digits[..n]).ok()?, radix).ok()?;
+    Some((code, n + 1 + usize::from(radix == 16)))
 }
 
 impl Iterator for Normalise<'_> {
@@ -307,5 +441,53 @@ mod tests {
         assert_eq!(spans, [0..1, 1..4, 4..10]);
         // Broken escapes are plain text.
         assert_eq!(normalised("%4g\\u12"), b"4gu12");
+    }
+
+    #[test]
+    fn encoded_and_reversed_echoes() {
+        let html: String = KEY.bytes().map(|b| format!("&#{b};")).collect();
+        let hex_html: String = KEY.bytes().map(|b| format!("&#x{b:x};")).collect();
+        let hex: String = KEY.bytes().map(|b| format!("{b:02x}")).collect();
+        let b64 = base64(KEY.as_bytes());
+        let reversed: String = KEY.chars().rev().collect();
+        for echo in [html, hex_html, hex, b64, reversed] {
+            let out = clean(&format!("<p>key: {echo}</p>"));
+            assert!(
+                !normalised(&out).windows(10).any(|w| {
+                    normalised("51SecretKeyDoNotLeak")
+                        .windows(10)
+                        .any(|s| s == w)
+                }) && out.contains('…'),
+                "{echo} -> {out}"
+            );
+        }
+        // Ids and hashes that merely look encoded are left alone.
+        for plain in [
+            "req_8f14e45fceea167a5a36dedd4bea2543",
+            "cus_Abc123Def456Ghi789",
+            "dGhpcyBpcyBub3QgYSBrZXk=",
+        ] {
+            assert_eq!(clean(plain), plain);
+        }
+    }
+
+    fn base64(bytes: &[u8]) -> String {
+        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        bytes
+            .chunks(3)
+            .flat_map(|c| {
+                let n = (c[0] as u32) << 16
+                    | (*c.get(1).unwrap_or(&0) as u32) << 8
+                    | *c.get(2).unwrap_or(&0) as u32;
+                let k = c.len() + 1;
+                (0..4).map(move |i| {
+                    if i < k {
+                        A[(n >> (18 - 6 * i) & 63) as usize] as char
+                    } else {
+                        '='
+                    }
+                })
+            })
+            .collect()
     }
 }

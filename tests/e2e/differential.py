@@ -40,9 +40,12 @@ SYNCED = ("customer", "product", "price", "subscription", "invoice", "subscripti
 # What a step may fail with without that being a bug: Stripe failed (38000), was unreachable
 # (08006), the statement was cancelled (57014), the cluster restarted under it.
 EXPECTED_ERRORS = ("38000", "08006", "57014", "57P01", "57P02", "57P03")
-RESET = ("TRUNCATE " + ", ".join(f"stripe.{t}" for t in TABLES.values())
-         + ", stripe.events, stripe.refetch_queue, stripe.event_catchup, stripe.sync_jobs, "
-           "stripe.sync_runs, stripe.webhook_requests, stripe.discounts")
+# Everything a history writes (what exists of it: an older version has fewer tables).
+RESET = """DO $$ BEGIN
+    EXECUTE (SELECT 'TRUNCATE ' || string_agg(c.oid::regclass::text, ', ') FROM pg_class c
+              WHERE c.relnamespace = 'stripe'::regnamespace AND c.relkind = 'r'
+                AND c.relname NOT IN ('_api_key', '_webhook_secrets', 'workers'));
+END $$"""
 
 
 @dataclass
@@ -195,6 +198,7 @@ class History:
         try:
             self.sql(RESET)
             self.sql("SELECT stripe.set_api_key(%s)", (API_KEY,))
+            self.has_queue = self.sql("SELECT to_regclass('stripe.refetch_queue') IS NOT NULL")[0][0]
             self.note(f"history {self.seed} begins")
             for _ in range(self.n_steps):
                 self.step()
@@ -341,7 +345,8 @@ class History:
             self.deliver(everything=True)
         # Stripe behaves again: what was backing off is due now.
         self.sql("SELECT count(*) FROM stripe.reprocess_failed()", what="reprocess_failed")
-        self.sql("UPDATE stripe.refetch_queue SET next_attempt_at = NULL")
+        if self.has_queue:
+            self.sql("UPDATE stripe.refetch_queue SET next_attempt_at = NULL")
         self.sql("UPDATE stripe.sync_jobs SET next_attempt_at = NULL WHERE state IN ('queued', 'running')")
         self.wait_for_workers()
         for _ in range(2):
@@ -362,11 +367,12 @@ class History:
 
     def wait_for_workers(self, timeout=120):
         def quiet():
+            queue = ("+ (SELECT count(*) FROM stripe.refetch_queue WHERE coalesce(next_attempt_at, now()) "
+                     "  <= now() + interval '10 seconds')") if self.has_queue else ""
             rows = self.sql("SELECT (SELECT count(*) FROM stripe.events WHERE status = 'pending') + "
                             "(SELECT count(*) FROM stripe.sync_jobs WHERE state IN ('queued', 'running') "
-                            "  AND coalesce(next_attempt_at, now()) <= now() + interval '10 seconds') + "
-                            "(SELECT count(*) FROM stripe.refetch_queue WHERE coalesce(next_attempt_at, now()) "
-                            "  <= now() + interval '10 seconds')", what="waiting for the workers")
+                            "  AND coalesce(next_attempt_at, now()) <= now() + interval '10 seconds') "
+                            + queue, what="waiting for the workers")
             return rows is not None and rows[0][0] == 0
         wait_until(quiet, timeout, 0.2, "the workers to finish")
         # What is left for later (a failed job, a retrieve backing off) is given up on, as an
@@ -389,6 +395,7 @@ class History:
         out = []
         accounts = [None, CONNECTED] if self.connected else [None]
         seen = set()
+        hidden = {f[4] for f in self.sim.fired if f[1] == "omit_item"}
         for account in accounts:
             truth = self.sim.truth(account)
             for name, objects in truth.items():
@@ -396,15 +403,24 @@ class History:
                     seen.add(id_)
                     row = mirror.get(id_)
                     parent = PARENTS.get(name)
-                    if parent and truth[parent[0]].get(obj.get(parent[1]), {}).get("deleted"):
-                        continue  # children of a deleted parent: gone with it, rows or not
                     of = obj.get(parent[1]) if parent else None
+                    if parent and truth[parent[0]].get(of, {}).get("deleted"):
+                        # Children of a deleted parent are gone with it: no row, or a deleted one.
+                        if row is not None and not row["deleted"]:
+                            out.append(Divergence(check, account, name, id_, "its parent is deleted, it is not",
+                                                  parent=of))
+                        continue
                     if obj.get("deleted"):
                         if row is not None and not row["deleted"]:
                             out.append(Divergence(check, account, name, id_, "deleted in Stripe, not in the mirror",
                                                   parent=of))
                         continue
                     if row is None:
+                        if check == "after the catch-up" and id_ in hidden:
+                            # A list left it out and nothing since named it: Stripe gives no
+                            # count to notice that by, and the final sync's lists have it.
+                            self.note(f"{id_}: missing, as a list left it out; the final sync must have it")
+                            continue
                         out.append(Divergence(check, account, name, id_, "missing from the mirror", parent=of))
                     elif row["deleted"]:
                         out.append(Divergence(check, account, name, id_, "marked deleted, but Stripe has it", parent=of))

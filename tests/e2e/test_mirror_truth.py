@@ -5,6 +5,7 @@ high-water mark, canceled subscriptions — and deletions need Stripe's word for
 
 import json
 import re
+import threading
 import time
 
 import psycopg
@@ -287,3 +288,72 @@ def test_job_ids_beyond_int4_are_ordinary(conn, sim):
     customers(sim, 2)
     assert conn.execute("SELECT stripe.run_sync_job(%s)", (job,)).fetchone()[0] == 2
     assert conn.execute("SELECT stripe.cancel_sync(%s)", (job,)).fetchone()[0] is False  # already done
+
+
+# -- what an adversarial pass found next --------------------------------------------------------
+
+def test_a_walk_with_another_accounts_key_marks_nothing_and_a_404_alone_is_overruled(conn, sim):
+    ids = customers(sim, 5)
+    conn.execute("SELECT stripe.sync('customer')")
+    other = SimStripe(seed=99, api_key=API_KEY).start()
+    try:
+        stranger = other.create_customer()
+        conn.execute("SELECT set_config('stripe.api_base', %s, false)", (other.url,))
+        conn.notices.clear()
+        conn.execute("SELECT stripe.sync('customer')")
+        assert deleted_ids(conn) == set()
+        assert "listed none of the" in run(conn)[3], run(conn)
+        assert not [r for r in other.requests if r[2].startswith("/v1/customers/")], "nothing retrieved"
+    finally:
+        other.stop()
+    # Should a 404 alone have marked one (as it would on a table small enough), a later listing
+    # that has the object overrules it.
+    conn.execute("SELECT set_config('stripe.api_base', %s, false)", (sim.url,))
+    conn.execute("UPDATE stripe.customers SET data = data || '{\"deleted\": true}', "
+                 "synced_from = 'retrieve:resource_missing', stripe_as_of = now() WHERE id = %s", (ids[0],))
+    conn.execute("SELECT stripe.sync('customer')")
+    # The other account's customer, which the wrong key's walk wrote, is the one this key's
+    # retrieve cannot find.
+    assert deleted_ids(conn) == {stranger}
+    assert conn.execute("SELECT data FROM stripe.customers WHERE id = %s", (ids[0],)).fetchone()[0] == \
+        sim.truth()["customer"][ids[0]]
+
+
+def test_two_first_deliveries_at_once_queue_the_object_for_a_retrieve(db, conn, sim):
+    (cus,) = customers(sim, 1)
+    inv = sim.create_invoice(cus, n_lines=2)
+    sim.finalize_invoice(inv)
+    sim.pay_invoice(inv)
+    events = {e["type"]: e for e in sim.take_events() if e["data"]["object"]["id"] == inv}
+    finalized, paid = events["invoice.finalized"], events["invoice.paid"]
+    with db.connect() as a, db.connect() as b:
+        a.execute("SELECT stripe.add_webhook_secret(%s)", (WEBHOOK_SECRET,))
+        with a.transaction():
+            a.execute("SELECT stripe.ingest_webhook(%s, %s)", (sim.payload(paid), sign(sim.payload(paid), WEBHOOK_SECRET)))
+            blocked = threading.Thread(target=lambda: b.execute(
+                "SELECT stripe.ingest_webhook(%s, %s)", (sim.payload(finalized), sign(sim.payload(finalized), WEBHOOK_SECRET))))
+            blocked.start()
+            time.sleep(0.5)  # b waits on a's new row
+        blocked.join()
+    # Whichever of the two the row holds, the invoice is queued, and the retrieve settles it.
+    assert conn.execute("SELECT count(*) FROM stripe.refetch_queue WHERE object_id = %s", (inv,)).fetchone()[0] >= 1
+    conn.execute("SELECT stripe.process_pending()")
+    assert conn.execute("SELECT status FROM stripe.invoices WHERE id = %s", (inv,)).fetchone() == ("paid",)
+
+
+def test_a_deleted_draft_takes_its_lines_along_and_a_stub_keeps_the_last_state(conn, sim):
+    (cus,) = customers(sim, 1)
+    draft = sim.create_invoice(cus, n_lines=3)
+    for e in sim.take_events():
+        deliver(conn, sim, e)
+    sim.delete_invoice(draft)
+    for e in sim.take_events():
+        deliver(conn, sim, e)
+    assert conn.execute("SELECT count(*) FILTER (WHERE NOT deleted) FROM stripe.invoice_lines WHERE invoice = %s",
+                        (draft,)).fetchone() == (0,)
+    # A customer.deleted carrying only a stub keeps what the row knew.
+    email = conn.execute("SELECT email FROM stripe.customers WHERE id = %s", (cus,)).fetchone()[0]
+    stub = {"id": "evt_mt_stub", "object": "event", "type": "customer.deleted", "created": int(time.time()) + 1,
+            "livemode": False, "data": {"object": {"id": cus, "object": "customer", "deleted": True}}}
+    deliver(conn, sim, stub)
+    assert conn.execute("SELECT email, deleted FROM stripe.customers WHERE id = %s", (cus,)).fetchone() == (email, True)

@@ -74,6 +74,15 @@ def wait_drained(conn, timeout=30):
     wait_until(lambda: pending_count(conn) == 0, timeout, 0.1, "the queue to drain")
 
 
+def refetches_left(conn):
+    return conn.execute("SELECT count(*) FROM stripe.refetch_queue").fetchone()[0]
+
+
+def wait_refetched(conn, timeout=30):
+    """The events worker never calls Stripe: it queues retrieves the sync worker makes."""
+    wait_until(lambda: refetches_left(conn) == 0, timeout, 0.1, "the refetch queue to drain")
+
+
 def job_row(conn, job):
     return conn.execute("SELECT state, pages, objects, cursor, attempts, error FROM stripe.sync_jobs WHERE id = %s",
                         (job,)).fetchone()
@@ -218,6 +227,7 @@ def test_worker_revalidates_configured_types(cluster, wdb, api):
         ])
         wait_drained(c, 10)
         assert set(statuses(c).values()) == {"applied"}
+        wait_refetched(c, 10)
         assert sorted(r.path for r in proxy.requests()) == [f"/v1/customers/{cus['id']}",
                                                            f"/v1/invoices/{open_inv['id']}"]
         assert c.execute("SELECT email, synced_from FROM stripe.customers WHERE id = %s", (cus["id"],)).fetchone() == (
@@ -228,7 +238,7 @@ def test_worker_revalidates_configured_types(cluster, wdb, api):
         assert c.execute("SELECT name FROM stripe.products").fetchone() == ("payload",)
 
 
-def test_failed_event_is_retried_after_its_backoff(cluster, wdb, api):
+def test_a_failed_revalidation_is_retried_after_its_backoff(cluster, wdb, api):
     server, proxy = api
     cus = make_customers(1)[0]
     server.load(customer=[{**cus, "email": "api@example.com"}])
@@ -238,20 +248,24 @@ def test_failed_event_is_retried_after_its_backoff(cluster, wdb, api):
         queue_all(c, [make_event("customer.updated", cus, int(time.time()) - 60, "evt_e2e_retry")])
 
         def row():
-            return c.execute("SELECT status, attempts, last_error, extract(epoch FROM next_attempt_at - "
-                             "clock_timestamp()) FROM stripe.events").fetchone()
+            return c.execute("SELECT attempts, last_error, extract(epoch FROM next_attempt_at - "
+                             "clock_timestamp()) FROM stripe.refetch_queue").fetchone()
 
-        wait_until(lambda: row()[0] == "failed", 5, 0.05, "the first attempt to fail")
-        status, attempts, error, wait = row()
-        assert attempts == 1 and "500" in error and 8 < wait <= 10.5, row()
+        wait_drained(c, 5)  # the payload is applied at once; the retrieve waits for the API
+        assert statuses(c) == {"evt_e2e_retry": "applied"}
+        wait_until(lambda: (row() or (0,))[0] == 1, 10, 0.05, "the first retrieve to fail")
+        attempts, error, wait = row()
+        assert "500" in error and 7 < wait <= 10.5, row()
+        assert "sk_" not in error
+        assert c.execute("SELECT email FROM stripe.customers").fetchone() == (cus["email"],)
         time.sleep(3)
         assert len(proxy.requests("/v1/customers/")) == 1  # not retried before its time
         proxy.up()                                          # the API recovers
-        wait_until(lambda: row()[0] == "applied", 15, 0.1, "the retry to succeed")
+        wait_refetched(c, 15)
         first, second = proxy.requests("/v1/customers/")
         assert 9.5 <= second.at - first.at <= 13, second.at - first.at
-        assert row() == ("applied", 1, None, None)
-        assert c.execute("SELECT email FROM stripe.customers").fetchone() == ("api@example.com",)
+        assert c.execute("SELECT email, synced_from FROM stripe.customers").fetchone() == (
+            "api@example.com", "retrieve")
 
 
 def test_transient_api_failures_are_retried_within_one_attempt(cluster, wdb, api):
@@ -264,7 +278,8 @@ def test_transient_api_failures_are_retried_within_one_attempt(cluster, wdb, api
     proxy.hang(3, path="/v1/customers/", times=1)
     with wdb.connect() as c:
         queue_all(c, [make_event("customer.updated", cus, int(time.time()) - 60, "evt_e2e_transient")])
-        wait_until(lambda: statuses(c)["evt_e2e_transient"] != "pending", 20, 0.1, "the event to be processed")
+        wait_drained(c, 10)
+        wait_refetched(c, 20)
         assert c.execute("SELECT status, attempts, last_error FROM stripe.events").fetchone() == ("applied", 0, None)
         reqs = proxy.requests("/v1/customers/")
         assert len(reqs) == 4
@@ -484,7 +499,8 @@ def assert_converged(d, events, expected):
         st = statuses(c)
         assert set(st) == {e["id"] for e in events}
         assert set(st.values()) <= {"applied", "stale"}, {k: v for k, v in st.items() if v not in ("applied", "stale")}
-        assert c.execute("SELECT count(*) FROM stripe.events WHERE attempts > 0").fetchone()[0] == 0
+        retried = c.execute("SELECT id, attempts, last_error FROM stripe.events WHERE attempts > 0").fetchall()
+        assert retried == []
         assert mirror_state(c) == expected
 
 
@@ -666,3 +682,57 @@ def test_database_settings_reach_running_workers(cluster, wdb, api, _fixture_ser
         with cluster.connect() as c:
             c.execute(f"ALTER DATABASE {wdb.name} RESET stripe.api_base")
         elsewhere.stop()
+
+
+def test_cancel_sync_answers_within_seconds_while_a_page_hangs(cluster, wdb, api):
+    server, proxy = api
+    server.load(customer=make_customers(3))
+    proxy.hang(40, path="/v1/customers")
+    with wdb.connect() as c:
+        job = c.execute("SELECT stripe.sync_async('customer')").fetchone()[0]
+        time.sleep(1)  # the sync worker is waiting on the page
+        started = time.monotonic()
+        assert c.execute("SELECT stripe.cancel_sync(%s)", (job,)).fetchone()[0] is True
+        assert time.monotonic() - started < 6.5
+        assert job_row(c, job)[0] == "cancelled"
+
+
+def test_the_events_worker_never_waits_on_stripe(cluster, wdb, api):
+    """Revalidation and truncated nested lists need Stripe; the events worker queues them for
+    the sync worker, so a hanging API does not hold back the events that need nothing."""
+    server, proxy = api
+    cus, prod = make_customers(1)[0], make_products(1)[0]
+    server.load(customer=[{**cus, "email": "api@example.com"}], product=[prod])
+    cluster.set_system(revalidate="customer")
+    proxy.hang(40, path="/v1/customers")
+    T = int(time.time()) - 300
+    with wdb.connect() as c:
+        queue_all(c, [make_event("customer.updated", {**cus, "email": "payload@example.com"}, T, "evt_e2e_off1"),
+                      make_event("product.updated", {**prod, "name": "now"}, T + 1, "evt_e2e_off2")])
+        wait_drained(c, 3)
+        assert set(statuses(c).values()) == {"applied"}
+        assert c.execute("SELECT name FROM stripe.products").fetchone()[0] == "now"
+        assert c.execute("SELECT reason FROM stripe.refetch_queue WHERE object_id = %s", (cus["id"],)).fetchone() == (
+            "revalidate",)
+        proxy.up()
+        wait_until(lambda: c.execute("SELECT email FROM stripe.customers").fetchone()[0] == "api@example.com",
+                   40, 0.2, "the sync worker to retrieve the customer")
+
+
+def test_with_the_library_preloaded_no_statement_holding_a_secret_is_logged(cluster, wdb):
+    """A role the owner never gave anything is refused by Postgres itself (no USAGE on stripe)
+    before any function of ours runs; the preloaded library's log hook keeps the statement out."""
+    secret = "PreloadedHook" + "7" * 20
+    with cluster.connect() as c:
+        c.execute("DROP ROLE IF EXISTS e2e_stranger")
+        c.execute("CREATE ROLE e2e_stranger LOGIN")
+    at = cluster.log_size()
+    with cluster.connect(wdb.name, "e2e_stranger") as s:
+        for sql in (f"SELECT stripe.set_api_key('sk_live_{secret}')",
+                    f"SELECT stripe.add_webhook_secret('whsec_{secret}')",
+                    f"SELECT stripe.set_api_key('sk_live_{secret}', 1)"):
+            assert sql_error(s, sql).sqlstate in ("42501", "42883")
+    time.sleep(0.5)
+    log = cluster.log_since(at)
+    assert "permission denied for schema stripe" in log
+    assert secret not in log, log
