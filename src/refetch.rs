@@ -176,22 +176,29 @@ fn refetch_queued(max_objects: i32) -> i64 {
     }
     let client = api_key::client();
     for q in &due {
-        let outcome = match catalog::lookup(&q.object_type) {
-            Some(t) => object(t, &client, &q.id, q.parent.as_deref(), Some(&q.account)),
-            None => Ok(Outcome::NotRetrievable),
-        };
+        // In a subtransaction: two sessions retrieving at once (the sync worker and a
+        // process_pending) may lock the same rows in other orders, and the one that loses the
+        // deadlock leaves the object for a moment later instead of failing all it did.
+        let retrieved = crate::subxact::attempt(std::panic::AssertUnwindSafe(|| {
+            match catalog::lookup(&q.object_type) {
+                Some(t) => object(t, &client, &q.id, q.parent.as_deref(), Some(&q.account)),
+                None => Ok(Outcome::NotRetrievable),
+            }
+        }));
         let mut args: Vec<DatumWithOid> = vec![
             q.object_type.as_str().into(),
             q.id.as_str().into(),
             q.account.as_str().into(),
             q.seq.into(),
         ];
-        let sql = match outcome {
-            Ok(_) => sql_gen::REFETCH_DONE,
-            Err(e) => {
+        let sql = match retrieved {
+            Ok(Ok(_)) => sql_gen::REFETCH_DONE,
+            Ok(Err(e)) => {
                 args.push(e.to_string().into());
                 sql_gen::REFETCH_FAILED
             }
+            Err(f) if f.is_a_lock_conflict() => sql_gen::REFETCH_DEFERRED,
+            Err(f) => f.rethrow(),
         };
         spi("updating the refetch queue", Spi::run_with_args(sql, &args));
     }

@@ -689,6 +689,12 @@ pub const REFETCH_FAILED: &str = "UPDATE stripe.refetch_queue SET attempts = att
          + least(interval '1 hour', interval '10 seconds' * 2 ^ least(attempts, 12)) \
      WHERE object_type = $1 AND object_id = $2 AND account_id = $3 AND seq <= $4";
 
+/// A retrieve that lost a deadlock to another session: taken again a second later, no attempt
+/// counted.
+pub const REFETCH_DEFERRED: &str = "UPDATE stripe.refetch_queue \
+     SET next_attempt_at = clock_timestamp() + interval '1 second' \
+     WHERE object_type = $1 AND object_id = $2 AND account_id = $3 AND seq <= $4";
+
 #[cfg(test)]
 mod tests {
     use super::*;

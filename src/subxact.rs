@@ -27,6 +27,17 @@ impl Failure {
         }
     }
 
+    /// Whether the work lost a deadlock (or a serialization check, or a lock wait) to another
+    /// session: nothing about the work itself, so it may simply be tried again.
+    pub fn is_a_lock_conflict(&self) -> bool {
+        matches!(
+            self.code,
+            PgSqlErrorCode::ERRCODE_T_R_DEADLOCK_DETECTED
+                | PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE
+                | PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE
+        )
+    }
+
     /// Whether the error is about the data (class 22, data exception) or its size (class 54,
     /// program limit exceeded: an index row too large): the same write fails again every time.
     pub fn is_about_the_data(&self) -> bool {

@@ -357,3 +357,49 @@ def test_a_deleted_draft_takes_its_lines_along_and_a_stub_keeps_the_last_state(c
             "livemode": False, "data": {"object": {"id": cus, "object": "customer", "deleted": True}}}
     deliver(conn, sim, stub)
     assert conn.execute("SELECT email, deleted FROM stripe.customers WHERE id = %s", (cus,)).fetchone() == (email, True)
+
+
+def test_a_retrieve_that_loses_a_deadlock_is_left_for_later_not_failed(db, conn, sim):
+    """Two sessions retrieving (the sync worker and process_pending) can lock a parent and its
+    children in other orders. The loser's retrieve waits a second; what it did before stays."""
+    (cus,) = customers(sim, 1)
+    sub = sim.create_subscription(cus, n_items=2)
+    conn.execute("SELECT stripe.sync('subscription')")
+    item = conn.execute("SELECT id FROM stripe.subscription_items WHERE subscription = %s LIMIT 1",
+                        (sub,)).fetchone()[0]
+    conn.execute("INSERT INTO stripe.refetch_queue (object_type, object_id, reason) "
+                 "VALUES ('subscription', %s, 'tie')", (sub,))
+    with db.connect() as holder, db.connect() as r:
+        r.execute("SELECT set_config('stripe.api_base', %s, false)", (sim.url,))
+        r.execute("SET deadlock_timeout = '10ms'")  # r is the one to give way
+        pid = r.execute("SELECT pg_backend_pid()").fetchone()[0]
+        errors = []
+        with holder.transaction():
+            holder.execute("SET LOCAL deadlock_timeout = '10s'")
+            holder.execute("UPDATE stripe.subscription_items SET synced_at = now() WHERE id = %s", (item,))
+
+            def retrieve():
+                try:
+                    r.execute("SELECT stripe.process_pending()")
+                except psycopg.Error as e:
+                    errors.append(e)
+
+            t = threading.Thread(target=retrieve)
+            t.start()
+            deadline = time.monotonic() + 10
+            while conn.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                               (pid,)).fetchone()[0] != "Lock":
+                assert time.monotonic() < deadline, "process_pending never waited on the item"
+                time.sleep(0.02)
+            # The retrieve holds the subscription's row and waits for the item: a cycle.
+            holder.execute("UPDATE stripe.subscriptions SET synced_at = now() WHERE id = %s", (sub,))
+        t.join(10)
+    assert errors == []
+    left = conn.execute("SELECT attempts, next_attempt_at > now() FROM stripe.refetch_queue "
+                        "WHERE object_id = %s", (sub,)).fetchone()
+    assert left == (0, True)
+    time.sleep(1.1)
+    conn.execute("SELECT stripe.process_pending()")
+    assert conn.execute("SELECT count(*) FROM stripe.refetch_queue").fetchone() == (0,)
+    assert conn.execute("SELECT synced_from FROM stripe.subscriptions WHERE id = %s", (sub,)).fetchone() == (
+        "retrieve",)
