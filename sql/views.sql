@@ -20,6 +20,18 @@ ORDER BY c.ord;
 COMMENT ON VIEW stripe.object_types IS
     'Every Stripe object type the mirror keeps: its table, list endpoint, rows and last sync.';
 
+-- A sync's since: NULL (a full sync) or a finite time (stripe.sync says the same in Rust).
+CREATE FUNCTION stripe._require_finite_since(since timestamptz) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT isfinite(since) THEN
+        RAISE EXCEPTION 'since must be a finite time, not %', since USING ERRCODE = '22023',
+            HINT = 'Pass NULL for a full sync, or a timestamp such as now() - interval ''1 day''.';
+    END IF;
+END
+$$;
+
 -- Syncs every listable type in dependency order (parents first). Each type runs in its own
 -- subtransaction, so one failing type does not stop or undo the others.
 CREATE FUNCTION stripe.sync_all(since timestamptz DEFAULT NULL)
@@ -30,10 +42,7 @@ DECLARE
     t record;
     started timestamptz;
 BEGIN
-    IF NOT isfinite(since) THEN
-        RAISE EXCEPTION 'since must be a finite time, not %', since USING ERRCODE = '22023',
-            HINT = 'Pass NULL for a full sync, or a timestamp such as now() - interval ''1 day''.';
-    END IF;
+    PERFORM stripe._require_finite_since(since);
     FOR t IN SELECT c.object_type, c.created_filter FROM stripe._catalog() c
              WHERE c.endpoint IS NOT NULL ORDER BY c.ord LOOP
         object_type := t.object_type;

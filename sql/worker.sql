@@ -6,7 +6,9 @@
 -- Applies one recorded event; on error records it and schedules a retry with exponential
 -- backoff (10 s, 20 s, 40 s … capped at 1 h) until stripe.event_max_attempts. Losing a deadlock
 -- or a serialization check to a concurrent delivery is not the event's fault: it is tried again
--- at once (three times) before it counts as an attempt.
+-- at once (three times in all); a lock it could not get in time (the workers wait at most
+-- 500 ms, lock_timeout) or the third lost deadlock leave it for a second later, no attempt
+-- counted.
 CREATE FUNCTION stripe._process_event(event_id text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
@@ -14,6 +16,7 @@ DECLARE
     result text;
     max_attempts integer;
     err text;
+    busy boolean := false;
 BEGIN
     PERFORM stripe.version();  -- loads the library, so the stripe.* settings exist
     max_attempts := current_setting('stripe.event_max_attempts')::integer;
@@ -25,12 +28,25 @@ BEGIN
             RAISE;
         WHEN deadlock_detected OR serialization_failure THEN
             err := SQLERRM;
+            busy := true;
             CONTINUE;
+        WHEN lock_not_available THEN
+            err := SQLERRM;
+            busy := true;
+            EXIT;
         WHEN OTHERS THEN
             err := SQLERRM;
+            busy := false;
             EXIT;
         END;
     END LOOP;
+    IF busy THEN
+        UPDATE stripe.events e
+           SET status = 'failed', next_attempt_at = clock_timestamp() + interval '1 second',
+               last_error = 'another session held what it writes (' || err || '); tried again in 1 s'
+         WHERE e.id = event_id;
+        RETURN 'failed';
+    END IF;
     UPDATE stripe.events e
        SET status = 'failed', attempts = e.attempts + 1, last_error = err,
            next_attempt_at = CASE WHEN e.attempts + 1 < max_attempts
@@ -87,7 +103,8 @@ $$;
 
 -- Runs one sync job page. A failing page (the client already retried its request) is tried
 -- again later with backoff (1 s, 2 s, 4 s … capped at 5 min) until stripe.job_max_attempts
--- before the job fails; a type Stripe will not list for this account (0A000) fails at once.
+-- before the job fails; a type Stripe will not list for this account (0A000), or a request it
+-- calls wrong (a 4xx but 429), fails at once.
 CREATE FUNCTION stripe._run_job(job_id bigint) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
@@ -97,11 +114,22 @@ BEGIN
         RETURN stripe._sync_job_step(job_id);
     EXCEPTION WHEN query_canceled THEN
         RAISE;
+    WHEN deadlock_detected OR serialization_failure OR lock_not_available THEN
+        -- Another session held rows the page writes (the worker gives way): a second later,
+        -- no attempt counted.
+        UPDATE stripe.sync_jobs j
+           SET next_attempt_at = clock_timestamp() + interval '1 second', updated_at = clock_timestamp()
+         WHERE j.id = job_id;
+        RETURN true;
     WHEN OTHERS THEN
         UPDATE stripe.sync_jobs j
            SET attempts = j.attempts + 1, error = SQLERRM, updated_at = clock_timestamp(),
                next_attempt_at = clock_timestamp() + least(interval '5 minutes', interval '1 second' * 2 ^ j.attempts),
+               -- A type Stripe will not list for this account, and a request Stripe calls wrong
+               -- (400–404: "Stripe API error 404 on GET …"), fail at once: asking again cannot
+               -- change the answer.
                state = CASE WHEN SQLSTATE = '0A000'
+                              OR (SQLSTATE = '38000' AND SQLERRM ~ 'Stripe API error 40[0-4] ')
                               OR j.attempts + 1 >= current_setting('stripe.job_max_attempts')::integer
                             THEN 'failed' ELSE j.state END
          WHERE j.id = job_id;
@@ -277,12 +305,20 @@ $$;
 CREATE FUNCTION stripe.sync_async(object_type text, since timestamptz DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE job bigint;
+DECLARE
+    job bigint;
+    filters boolean;
 BEGIN
+    PERFORM stripe._require_finite_since(since);
     PERFORM stripe._require_worker('stripe.sync_async');
-    IF NOT EXISTS (SELECT 1 FROM stripe._catalog() c
-                    WHERE c.object_type = sync_async.object_type OR c.table_name = sync_async.object_type) THEN
+    SELECT c.created_filter INTO filters FROM stripe._catalog() c
+     WHERE c.object_type = sync_async.object_type OR c.table_name = sync_async.object_type;
+    IF NOT FOUND THEN
         PERFORM stripe.sync(object_type);  -- raises the error that lists the known types
+    END IF;
+    IF since IS NOT NULL AND NOT filters THEN
+        RAISE EXCEPTION 'stripe.sync_async(''%''): Stripe cannot list it by created, so since cannot narrow it',
+            object_type USING ERRCODE = '0A000', HINT = 'Sync it whole: pass since => NULL.';
     END IF;
     INSERT INTO stripe.sync_jobs (object_type, since)
     SELECT c.object_type, since FROM stripe._catalog() c
@@ -296,27 +332,34 @@ COMMENT ON FUNCTION stripe.sync_async(text, timestamptz) IS
     'Queues a background sync (one page per transaction, resumable); returns the job id.';
 
 CREATE FUNCTION stripe.sync_all_async(since timestamptz DEFAULT NULL) RETURNS SETOF bigint
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT stripe.sync_async(c.object_type, CASE WHEN c.created_filter THEN since END)
-      FROM stripe._catalog() c WHERE c.endpoint IS NOT NULL ORDER BY c.ord
+BEGIN
+    PERFORM stripe._require_finite_since(since);
+    RETURN QUERY SELECT stripe.sync_async(c.object_type, CASE WHEN c.created_filter THEN since END)
+      FROM stripe._catalog() c WHERE c.endpoint IS NOT NULL ORDER BY c.ord;
+END
 $$;
 
 -- Waits for the page in flight (the worker holds the job's advisory lock while it runs one),
 -- so the job stops exactly after a committed page and resume_sync continues from its cursor;
 -- but 5 s at most: a page stuck on a hanging API (up to stripe.http_timeout times its retries)
--- finishes on its own, and its step then finds the job cancelled and keeps no cursor, so
+-- finishes on its own, and its step then finds the job cancelled and writes nothing of it, so
 -- resume_sync fetches that page again.
 CREATE FUNCTION stripe.cancel_sync(job_id bigint) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '5s'
 AS $$
 BEGIN
+    IF job_id IS NULL THEN
+        RAISE EXCEPTION 'stripe.cancel_sync: job_id is NULL' USING ERRCODE = '22004';
+    END IF;
     BEGIN
         PERFORM stripe._job_lock(job_id, true);
     EXCEPTION WHEN lock_not_available THEN
         NULL;
     END;
-    UPDATE stripe.sync_jobs SET state = 'cancelled', updated_at = clock_timestamp()
+    UPDATE stripe.sync_jobs SET state = 'cancelled', updated_at = clock_timestamp(),
+           finished_at = clock_timestamp()
      WHERE id = job_id AND state IN ('queued', 'running');
     RETURN FOUND;
 END
@@ -326,8 +369,11 @@ CREATE FUNCTION stripe.resume_sync(job_id bigint) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF job_id IS NULL THEN
+        RAISE EXCEPTION 'stripe.resume_sync: job_id is NULL' USING ERRCODE = '22004';
+    END IF;
     UPDATE stripe.sync_jobs SET state = 'queued', attempts = 0, error = NULL, next_attempt_at = NULL,
-           updated_at = clock_timestamp()
+           updated_at = clock_timestamp(), finished_at = NULL
      WHERE id = job_id AND state IN ('failed', 'cancelled');
     IF NOT FOUND THEN
         RETURN false;
@@ -344,6 +390,9 @@ CREATE FUNCTION stripe.run_sync_job(job_id bigint) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF job_id IS NULL THEN
+        RAISE EXCEPTION 'stripe.run_sync_job: job_id is NULL' USING ERRCODE = '22004';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM stripe.sync_jobs j WHERE j.id = job_id AND j.state IN ('queued', 'running')) THEN
         RAISE EXCEPTION 'sync job % is not queued or running', job_id USING ERRCODE = 'no_data_found';
     END IF;

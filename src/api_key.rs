@@ -4,11 +4,24 @@
 use crate::errors::{raise, spi};
 use pgrx::prelude::*;
 
+thread_local! {
+    // The key this backend last read: what every message it reports is scrubbed of.
+    static KNOWN: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// The API key this backend last read ("" if none): a server may echo it in anything it sends.
+pub fn known() -> String {
+    KNOWN.with(|k| k.borrow().clone())
+}
+
 pub fn api_key() -> String {
     let key = spi(
         "reading the API key",
         Spi::get_one::<String>("SELECT (SELECT api_key FROM stripe._api_key)"),
     );
+    if let Some(k) = &key {
+        KNOWN.with(|known| known.borrow_mut().clone_from(k));
+    }
     key.unwrap_or_else(|| {
         raise(
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,

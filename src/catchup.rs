@@ -43,7 +43,7 @@ fn sync_events() -> i64 {
         let from = mark - gucs::SYNC_EVENTS_OVERLAP.get() as f64;
         if from < started - RETENTION {
             gap = Some((from, started - RETENTION));
-            warning!(
+            crate::errors::warn_scrubbed!(
                 "stripe.sync_events(): the last catch-up reached {}; Stripe keeps events for 30 \
                  days, so those up to {} are gone and this catch-up cannot close that gap",
                 iso(from),
@@ -75,12 +75,14 @@ fn sync_events() -> i64 {
         recorded += new;
         junk += skipped;
         if skipped > 0 {
-            warning!(
+            crate::errors::warn_scrubbed!(
                 "stripe.sync_events(): page {pages} had {skipped} item(s) that are not events with \
                  an id; they were not recorded"
             );
         }
-        notice!("stripe.sync_events(): page {pages}, {recorded} new events recorded");
+        crate::errors::notice_scrubbed!(
+            "stripe.sync_events(): page {pages}, {recorded} new events recorded"
+        );
     }
     // Every event created before the first request started has been listed now.
     let mark = stripe_clock.map_or(started, |s| s.min(started));
@@ -117,7 +119,9 @@ fn sync_events() -> i64 {
         Spi::get_one::<i64>("SELECT stripe.process_pending()"),
     )
     .unwrap_or(0);
-    notice!("stripe.sync_events(): {recorded} new events, {processed} processed");
+    crate::errors::notice_scrubbed!(
+        "stripe.sync_events(): {recorded} new events, {processed} processed"
+    );
     recorded
 }
 
@@ -132,7 +136,7 @@ fn record_page(body: &str, jsonb: Option<&[u8]>, page: i64) -> (i64, i64) {
         |json, whole| writer::record_events(json, jsonb.filter(|_| whole)),
         |item, f| {
             failed += 1;
-            warning!(
+            crate::errors::warn_scrubbed!(
                 "stripe.sync_events(): page {page}: an event cannot be stored ({}: {}) and was \
                  skipped: {:.200}",
                 f.sqlstate(),

@@ -17,7 +17,7 @@
 #![allow(clippy::result_large_err)]
 
 mod http_date;
-mod scrub;
+pub mod scrub;
 mod walk;
 
 use crate::form;
@@ -127,6 +127,37 @@ impl ApiError {
             attempts: 0,
             method: String::new(),
             path: String::new(),
+        }
+    }
+}
+
+/// How Stripe words a request that is wrong, not refused: a failure to report, never a reason
+/// to skip the type (a typo in `stripe.api_base` or `stripe.api_version` would otherwise have
+/// every type "skipped").
+const WRONG_REQUEST: [&str; 3] = [
+    "Unrecognized request URL",
+    "Invalid Stripe API version",
+    "Invalid API version",
+];
+
+impl ApiError {
+    /// Whether Stripe refused a list because this account or key may not use the product
+    /// (Connect, Issuing, a restricted key without that permission): a 403, or a 400 / 404
+    /// `invalid_request_error` that names no parameter, code or wrong URL or version. An unknown
+    /// parameter, an idempotency error, a proxy's page or anything else is a failure.
+    pub fn refuses_the_product(&self) -> bool {
+        if self.kind != ErrorKind::Stripe {
+            return false;
+        }
+        match self.status {
+            Some(403) => true,
+            Some(400 | 404) => {
+                self.error_type.as_deref() == Some("invalid_request_error")
+                    && self.code.is_none()
+                    && self.param.is_none()
+                    && !WRONG_REQUEST.iter().any(|m| self.message.starts_with(m))
+            }
+            _ => false,
         }
     }
 }
@@ -888,6 +919,83 @@ pub fn unix_now() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stripe_error(
+        status: u16,
+        error_type: &str,
+        code: Option<&str>,
+        param: Option<&str>,
+        message: &str,
+    ) -> ApiError {
+        let mut e = ApiError::new(ErrorKind::Stripe, Some(status), message.into());
+        e.error_type = Some(error_type.into());
+        e.code = code.map(Into::into);
+        e.param = param.map(Into::into);
+        e
+    }
+
+    #[test]
+    fn only_a_refusal_of_the_product_skips_a_type() {
+        let refused = [
+            stripe_error(
+                400,
+                "invalid_request_error",
+                None,
+                None,
+                "Your account is not set up to use Issuing.",
+            ),
+            stripe_error(
+                403,
+                "permission_error",
+                None,
+                None,
+                "The provided key does not have access.",
+            ),
+            stripe_error(400, "invalid_request_error", None, None, "Unexpected limit"), // localstripe
+        ];
+        assert!(refused.iter().all(ApiError::refuses_the_product));
+        let wrong = [
+            stripe_error(
+                400,
+                "invalid_request_error",
+                Some("parameter_unknown"),
+                Some("foo"),
+                "Received unknown parameter: foo",
+            ),
+            stripe_error(
+                400,
+                "invalid_request_error",
+                None,
+                None,
+                "Invalid Stripe API version: 2099-01-01",
+            ),
+            stripe_error(
+                404,
+                "invalid_request_error",
+                None,
+                None,
+                "Unrecognized request URL (GET: /v2/customers).",
+            ),
+            stripe_error(
+                400,
+                "idempotency_error",
+                None,
+                None,
+                "Keys for idempotent requests can only be used once.",
+            ),
+            stripe_error(
+                401,
+                "invalid_request_error",
+                None,
+                None,
+                "Invalid API Key provided",
+            ),
+            stripe_error(429, "rate_limit_error", None, None, "Too many requests"),
+        ];
+        assert!(!wrong.iter().any(ApiError::refuses_the_product));
+        let proxy = ApiError::new(ErrorKind::Http, Some(404), "Not Found".into());
+        assert!(!proxy.refuses_the_product());
+    }
     use std::cell::Cell;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;

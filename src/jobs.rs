@@ -123,8 +123,22 @@ fn check_step(t: &'static crate::catalog::ObjectType, job: &mut Job) -> bool {
     done
 }
 
-/// Fetches and writes the next page of the walk; returns true when the walk is complete.
-fn walk_step(t: &'static crate::catalog::ObjectType, job: &mut Job) -> bool {
+/// Whether the job is still open: a cancel may have committed while a request was waiting.
+fn still_open(job_id: i64) -> bool {
+    spi(
+        "reading the sync job's state",
+        Spi::get_one_with_args::<bool>(
+            "SELECT EXISTS (SELECT 1 FROM stripe.sync_jobs \
+             WHERE id = $1 AND state IN ('queued', 'running'))",
+            &[job_id.into()],
+        ),
+    )
+    .unwrap_or(false)
+}
+
+/// Fetches and writes the next page of the walk; returns whether the walk is complete, or
+/// None when the job was cancelled while the page was fetched (nothing of it is written).
+fn walk_step(t: &'static crate::catalog::ObjectType, job: &mut Job, job_id: i64) -> Option<bool> {
     let params = sync::list_params(t, job.since);
     let client = api_key::client();
     // Per-parent types walk the mirrored parents in id order; parent_cursor is the current one.
@@ -134,7 +148,7 @@ fn walk_step(t: &'static crate::catalog::ObjectType, job: &mut Job) -> bool {
         (Some(_), None) => sync::parents_after(t, None).into_iter().next(),
     };
     if t.parent.is_some() && parent.is_none() {
-        return true; // no parent mirrored: nothing to list
+        return Some(true); // no parent mirrored: nothing to list
     }
     let (path, params) = sync::list_target(t, &params, parent.as_deref());
     let mut walk = match job.walk.take() {
@@ -147,6 +161,9 @@ fn walk_step(t: &'static crate::catalog::ObjectType, job: &mut Job) -> bool {
     };
     let (fetched, next) =
         sync::fetch_page(&client, &path, &params, job.cursor.as_deref(), &mut walk);
+    if !still_open(job_id) {
+        return None;
+    }
     let at = PageAt {
         t,
         parent: parent.as_deref(),
@@ -162,7 +179,7 @@ fn walk_step(t: &'static crate::catalog::ObjectType, job: &mut Job) -> bool {
     if let Some(next) = next {
         job.cursor = Some(next);
         job.walk = Some(walk.state());
-        return false;
+        return Some(false);
     }
     // This list is complete: the next parent's, or the end of the walk.
     job.cursor = None;
@@ -170,7 +187,7 @@ fn walk_step(t: &'static crate::catalog::ObjectType, job: &mut Job) -> bool {
     job.parent_cursor = parent
         .as_deref()
         .and_then(|p| sync::parents_after(t, Some(p)).into_iter().next());
-    job.parent_cursor.is_none()
+    Some(job.parent_cursor.is_none())
 }
 
 /// Runs the next step of a sync job. Returns true when the job is done.
@@ -183,9 +200,16 @@ fn sync_job_step(job_id: i64) -> bool {
     let t = sync::lookup_or_raise(Some(&job.object_type));
     // Before the walk's first request: all it fetches reflects Stripe after this moment.
     let started = *job.walk_started.get_or_insert_with(unix_now);
+    let walked = match job.checks {
+        Some(_) => None,
+        None => match walk_step(t, &mut job, job_id) {
+            None => return true, // cancelled meanwhile: nothing of the page is kept
+            walked => walked,
+        },
+    };
     let done = if job.checks.is_some() {
         check_step(t, &mut job)
-    } else if walk_step(t, &mut job) {
+    } else if walked == Some(true) {
         // The walk is complete: what it did not see is retrieved in the steps that follow.
         let mut stats = SyncStats {
             objects: job.objects,

@@ -56,21 +56,50 @@ pub enum Outcome {
     Stored,
     /// It is gone (a deleted stub, or 404 `resource_missing`): the row is marked deleted.
     Deleted,
+    /// Stripe's 404 is older than the row (written since the request started): kept as it is.
+    Kept,
     /// It cannot be retrieved: no endpoint, no known parent, or another account's object.
     NotRetrievable,
 }
 
-fn is_deleted_stub(body: &str) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Stub {
-        id: Option<String>,
-        #[serde(default)]
-        deleted: bool,
+/// What a retrieve's answer says about itself.
+#[derive(serde::Deserialize)]
+struct Head {
+    id: Option<serde_json::Value>,
+    object: Option<serde_json::Value>,
+    deleted: Option<serde_json::Value>,
+}
+
+impl Head {
+    /// Why the answer is not the object asked for (a hostile or broken server), if it is not.
+    fn mismatch(&self, t: &ObjectType, id: &str) -> Option<String> {
+        let said = |v: &Option<serde_json::Value>| match v {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(v) => v.to_string(),
+            None => "nothing".into(),
+        };
+        if self.id.as_ref().and_then(|v| v.as_str()) != Some(id) {
+            return Some(format!(
+                "asked for {id}, Stripe answered {}",
+                said(&self.id)
+            ));
+        }
+        let object = self.object.as_ref().and_then(|v| v.as_str());
+        if !object.is_some_and(|o| t.objects.contains(&o)) {
+            return Some(format!(
+                "asked for {id}, a {}, Stripe answered an object {}",
+                t.name,
+                said(&self.object)
+            ));
+        }
+        if self.deleted.as_ref().is_some_and(|d| !d.is_boolean()) {
+            return Some(format!(
+                "{id}: `deleted` is {}, not true or false",
+                said(&self.deleted)
+            ));
+        }
+        None
     }
-    serde_json::from_str::<Stub>(body)
-        .ok()
-        .filter(|s| s.deleted)
-        .map(|s| s.id.unwrap_or_default())
 }
 
 /// Retrieves `id` of type `t` and writes the answer. `account` is the Connect account the row
@@ -90,37 +119,35 @@ pub fn object(
     let account = account.filter(|a| !a.is_empty());
     let client = client.for_account(account);
     let started = unix_now();
+    // A 404 is weaker word than a deleted stub (another account's key gets it too): it marks
+    // the row only if nothing wrote the row since the request started, as an event applied
+    // meanwhile may be newer than Stripe's answer.
     let body = match client.get(&path, "", &interrupt) {
         Ok(body) => body,
         Err(e) if e.status == Some(404) && e.code.as_deref() == Some("resource_missing") => {
-            writer::mark_deleted(t, id, crate::ordering::MISSING, started);
-            return Ok(Outcome::Deleted);
+            let marked = writer::mark_deleted(t, id, crate::ordering::MISSING, started);
+            return Ok(if marked {
+                Outcome::Deleted
+            } else {
+                Outcome::Kept
+            });
         }
         Err(e) => return Err(e),
     };
-    if let Some(stub) = is_deleted_stub(&body) {
-        if stub == id {
-            writer::mark_deleted(t, id, "retrieve:deleted", started);
-            return Ok(Outcome::Deleted);
-        }
-    }
-    #[derive(serde::Deserialize)]
-    struct Id {
-        id: Option<String>,
-    }
-    let got = serde_json::from_str::<Id>(&body).ok().and_then(|i| i.id);
-    if got.as_deref() != Some(id) {
-        let mut e = ApiError::new(
-            ErrorKind::Decode,
-            Some(200),
-            format!(
-                "asked for {id}, Stripe answered {}",
-                got.as_deref().unwrap_or("an object without id")
-            ),
-        );
+    let head = serde_json::from_str::<Head>(&body).unwrap_or(Head {
+        id: None,
+        object: None,
+        deleted: None,
+    });
+    if let Some(why) = head.mismatch(t, id) {
+        let mut e = ApiError::new(ErrorKind::Decode, Some(200), why);
         e.method = "GET".into();
         e.path = path;
         return Err(e);
+    }
+    if head.deleted.as_ref().and_then(|d| d.as_bool()) == Some(true) {
+        writer::mark_deleted(t, id, "retrieve:deleted", started);
+        return Ok(Outcome::Deleted);
     }
     let page = format!("{{\"data\":[{body}]}}");
     let w = Write {
@@ -179,6 +206,7 @@ fn refetch_queued(max_objects: i32) -> i64 {
         // In a subtransaction: two sessions retrieving at once (the sync worker and a
         // process_pending) may lock the same rows in other orders, and the one that loses the
         // deadlock leaves the object for a moment later instead of failing all it did.
+        #[allow(clippy::result_large_err)] // ApiError, as `object` returns it
         let retrieved = crate::subxact::attempt(std::panic::AssertUnwindSafe(|| {
             match catalog::lookup(&q.object_type) {
                 Some(t) => object(t, &client, &q.id, q.parent.as_deref(), Some(&q.account)),
@@ -194,7 +222,7 @@ fn refetch_queued(max_objects: i32) -> i64 {
         let sql = match retrieved {
             Ok(Ok(_)) => sql_gen::REFETCH_DONE,
             Ok(Err(e)) => {
-                args.push(e.to_string().into());
+                args.push(crate::errors::scrubbed(&e.to_string()).into());
                 sql_gen::REFETCH_FAILED
             }
             Err(f) if f.is_a_lock_conflict() => sql_gen::REFETCH_DEFERRED,

@@ -94,8 +94,14 @@ fn as_owner<T>(work: impl FnOnce() -> T) -> T {
     value
 }
 
+/// Stripe's keys and secrets are about 100 characters; far longer is a paste gone wrong, which
+/// would replace the working key.
+const MAX_SECRET_LEN: usize = 255;
+
 fn is_word(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    !s.is_empty()
+        && s.len() <= MAX_SECRET_LEN
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Stripe secret keys are `sk_…` (secret) or `rk_…` (restricted); publishable keys (`pk_…`)
@@ -198,6 +204,8 @@ mod tests {
         ] {
             assert!(!is_secret_key(bad), "{bad}");
         }
+        let long = format!("sk_test_{}", "a".repeat(300));
+        assert!(!is_secret_key(&long) && is_secret_key(&long[..200]));
         assert!(
             is_signing_secret("whsec_abc")
                 && !is_signing_secret("whsec_")

@@ -634,7 +634,7 @@ pub fn sweep_candidates(t: &ObjectType) -> String {
 
 /// Marks one object deleted on Stripe's word, and its nested lists' entries with it. `$1` id,
 /// `$2` text why (synced_from: `retrieve:deleted`, `retrieve:resource_missing`), `$3` float8
-/// when Stripe said so.
+/// when the request that said so started. A 404 marks only a row nothing wrote since then.
 pub fn mark_deleted(t: &ObjectType) -> String {
     let children: Vec<String> = t
         .children()
@@ -652,8 +652,11 @@ pub fn mark_deleted(t: &ObjectType) -> String {
     format!(
         "WITH m AS (UPDATE {table} SET data = data || {DELETED}, synced_at = clock_timestamp(), \
          synced_from = $2, stripe_as_of = greatest(stripe_as_of, to_timestamp($3)) \
-         WHERE id = $1 AND NOT deleted RETURNING id){} SELECT 1 FROM m",
+         WHERE id = $1 AND NOT deleted AND ($2 <> '{missing}' \
+             OR (synced_at < to_timestamp($3) AND stripe_as_of <= to_timestamp($3))) \
+         RETURNING id){} SELECT 1 FROM m",
         children.concat(),
+        missing = ordering::MISSING,
         table = t.qualified_table(),
     )
 }

@@ -91,16 +91,35 @@ pub fn attempt<T>(work: impl FnOnce() -> T + std::panic::UnwindSafe) -> Result<T
     .execute()
 }
 
+/// How many times work that lost a deadlock is tried in all.
+const CONFLICT_TRIES: usize = 3;
+
+/// `attempt`, tried again at once when it loses a deadlock or serialization check: rolling
+/// back its subtransaction let the other session through, and the next try waits for it (so
+/// the other side, if it is a worker with a short `deadlock_timeout`, is the one to give way).
+pub fn attempt_through_conflicts<T>(
+    work: impl Fn() -> T + std::panic::RefUnwindSafe,
+) -> Result<T, Failure> {
+    let mut tries = 1;
+    loop {
+        match attempt(&work) {
+            Err(f) if f.is_a_lock_conflict() && tries < CONFLICT_TRIES => tries += 1,
+            done => return done,
+        }
+    }
+}
+
 /// Runs `write` on a list page (`{"data": [...]}`) in a subtransaction; if Postgres cannot
 /// store it (an error about the data), runs it on each item alone (as a page of one), and
 /// hands the items that still fail to `skipped` with their error. `write` is told whether it
-/// has the whole page. The writes that succeeded return their results, in order.
+/// has the whole page. A write that loses a deadlock is tried again. The writes that succeeded
+/// return their results, in order.
 pub fn page_or_items<T>(
     page: &str,
     write: impl Fn(&str, bool) -> T + std::panic::RefUnwindSafe,
     mut skipped: impl FnMut(&str, &Failure),
 ) -> Vec<T> {
-    let failure = match attempt(|| write(page, true)) {
+    let failure = match attempt_through_conflicts(|| write(page, true)) {
         Ok(value) => return vec![value],
         Err(f) if f.is_about_the_data() => f,
         Err(f) => f.rethrow(),
@@ -114,7 +133,7 @@ pub fn page_or_items<T>(
     let mut done = Vec::new();
     for item in items.data {
         let one = format!("{{\"data\":[{}]}}", item.get());
-        match attempt(|| write(&one, false)) {
+        match attempt_through_conflicts(|| write(&one, false)) {
             Ok(value) => done.push(value),
             Err(f) if f.is_about_the_data() => skipped(item.get(), &f),
             Err(f) => f.rethrow(),

@@ -62,7 +62,7 @@ pub fn candidates(
         && stats.seen_existing == 0
         && fraction < 1.0
     {
-        warning!(
+        crate::errors::warn_scrubbed!(
             "stripe.sync('{}'): the walk listed none of the {in_scope} mirrored {}: a key for \
              another account, or another stripe.api_base? None was checked or marked deleted. If \
              Stripe did delete them all, SET stripe.sweep_max_fraction = 1 and sync again (each \
@@ -76,7 +76,7 @@ pub fn candidates(
         return Vec::new();
     }
     let Some(list) = list else {
-        warning!(
+        crate::errors::warn_scrubbed!(
             "stripe.sync('{}'): {unseen} of the {in_scope} mirrored {} were not listed, more than \
              stripe.sweep_max_fraction ({fraction}) of them: none was checked or marked deleted. \
              If Stripe did delete them, SET stripe.sweep_max_fraction = 1 and sync again (each is \
@@ -110,7 +110,7 @@ pub fn check_all(
             Ok(_) => present += 1,
             Err(e) => {
                 failed += 1;
-                warning!(
+                crate::errors::warn_scrubbed!(
                     "stripe.sync('{}'): could not check {id}: {e}; it stays as it is",
                     t.name
                 );
@@ -127,7 +127,7 @@ pub fn check_all(
         "checked {total} not listed: {deleted} deleted in Stripe, {present} still there{errors}"
     ));
     if total > 0 {
-        notice!(
+        crate::errors::notice_scrubbed!(
             "stripe.sync('{}'): {}",
             t.name,
             stats.sweep.as_deref().unwrap_or_default()

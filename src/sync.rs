@@ -172,7 +172,7 @@ pub fn write_fetched(
                 && fetched.after.is_none()
                 && e.code.as_deref() == Some("resource_missing") =>
         {
-            notice!(
+            crate::errors::notice_scrubbed!(
                 "stripe.sync('{}'): {} is gone from Stripe, skipped",
                 t.name,
                 at.parent.unwrap_or_default()
@@ -188,13 +188,7 @@ pub fn write_fetched(
         }
         // The account cannot use this product (Connect, Issuing, …): Stripe says why.
         // (Stripe's own error object only: a proxy's 404 page is a failure, not a reason.)
-        Err(e)
-            if at.first
-                && e.kind == ErrorKind::Stripe
-                && matches!(e.status, Some(400 | 403 | 404)) =>
-        {
-            skipped(t, e.to_string())
-        }
+        Err(e) if at.first && e.refuses_the_product() => skipped(t, e.to_string()),
         Err(e) => raise_api_error(&format!("stripe.sync('{}')", t.name), &e),
     };
     let w = Write {
@@ -236,7 +230,7 @@ pub fn store_page(
         |item, f| {
             skipped_objects += 1;
             let id = object_id(item);
-            warning!(
+            crate::errors::warn_scrubbed!(
                 "{label}: {} {id} cannot be stored ({}: {}) and was skipped; the rest of the \
                  type is synced. Correct the value in Stripe, then sync again.",
                 t.name,
@@ -244,8 +238,10 @@ pub fn store_page(
                 f.message
             );
             if stats.skipped.len() < 100 {
+                let clean = |s: &str| crate::errors::scrubbed(s);
                 stats.skipped.push(serde_json::json!(
-                    {"id": id, "page": label, "sqlstate": f.sqlstate(), "error": f.message}
+                    {"id": clean(&id), "page": clean(label), "sqlstate": f.sqlstate(),
+                     "error": clean(&f.message)}
                 ));
             }
         },
@@ -341,7 +337,7 @@ fn sync_list(
         let (page, nested) = write_fetched(client, fetched, &at, stats);
         stats.pages += 1;
         stats.objects += page.count as i64;
-        notice!(
+        crate::errors::notice_scrubbed!(
             "stripe.sync('{}'){}: page {}, {} objects{}, {:.1}s",
             t.name,
             parent.map(|p| format!(" under {p}")).unwrap_or_default(),

@@ -80,9 +80,13 @@ fn step(kind: Kind, announce: bool, turn: bool) -> Step {
             return Step::Idle; // CREATE EXTENSION has not run in this database (yet)
         }
         // Should a worker's step and a user's statement (a long foreground sync) deadlock, the
-        // worker is the one to give way: the waiter whose deadlock_timeout expires first is the
-        // one Postgres aborts, and the worker's work is retried (an event, a job page) anyway.
+        // worker is the one to give way, whoever waited first: Postgres looks for a cycle once,
+        // deadlock_timeout after a wait begins, and aborts the waiter that looks, so the worker
+        // looks at once when it waits last, and gives up after 500 ms when it waited first (a
+        // user's deadlock_timeout is 1 s by default). What it gave up (an event, a job page, a
+        // retrieve) is tried again a second later, no attempt counted.
         let _ = Spi::run("SET LOCAL deadlock_timeout = '50ms'");
+        let _ = Spi::run("SET LOCAL lock_timeout = '500ms'");
         if announce {
             let _ = Spi::run_with_args(
                 "INSERT INTO stripe.workers (database, kind, pid) \

@@ -223,7 +223,9 @@ pub fn complete_lists(client: &Client, paging: &str, interrupt: &dyn Fn()) -> i6
                 // The parent is gone from Stripe since (a deleted draft invoice): nothing hangs
                 // off it any more, and what the payload carried stays as it is.
                 Err(e) if first && e.code.as_deref() == Some("resource_missing") => {
-                    notice!("{what}: the parent is gone from Stripe; the list stays as sent");
+                    crate::errors::notice_scrubbed!(
+                        "{what}: the parent is gone from Stripe; the list stays as sent"
+                    );
                     break;
                 }
                 Err(e) => crate::sync::raise_api_error(&format!("completing {what}"), &e),

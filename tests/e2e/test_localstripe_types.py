@@ -7,7 +7,8 @@ rates, payment and setup intents, charges, refunds, balance transactions, subscr
 status=all), invoices and /v1/invoices/{id}/lines, invoice items (pending ones only) and events.
 It has no Prices API (404), no /v1/customers/{id}/payment_methods (404), rejects the
 `subscription` filter of /v1/subscription_items and the `limit` of /v1/customers/{id}/tax_ids
-and /sources (400). For those, stripe.sync must say it skipped the type and why, not pretend."""
+and /sources (400). For those, stripe.sync must say why, not pretend: a list localstripe refuses
+(Stripe's error object) is skipped, one it lacks (a plain 404 page) is a failure."""
 
 import json
 import urllib.parse
@@ -29,13 +30,14 @@ TABLES = {"customer": "customers", "product": "products", "plan": "plans", "coup
           "subscription": "subscriptions", "subscription_item": "subscription_items", "invoice": "invoices",
           "line_item": "invoice_lines", "invoiceitem": "invoiceitems", "event": "events", "tax_id": "tax_ids",
           "payment_method": "payment_methods", "price": "prices", "customer_source": "customer_sources"}
-# What localstripe answers for the lists it lacks, as stripe.sync must report it.
+# What localstripe answers for the lists it lacks, as stripe.sync must report it: refused with
+# Stripe's error object (skipped, 0A000), or not there at all (a failure, 38000).
 NOT_LISTABLE = {
-    "price": "404 on GET /v1/prices",
-    "subscription_item": "400 on GET /v1/subscription_items (invalid_request_error): Unexpected subscription",
-    "tax_id": "(invalid_request_error): Unexpected limit",
-    "payment_method": "404 on GET /v1/customers/",
-    "customer_source": "(invalid_request_error): Unexpected limit",
+    "price": ("38000", "404 on GET /v1/prices"),
+    "subscription_item": ("0A000", "400 on GET /v1/subscription_items (invalid_request_error): Unexpected subscription"),
+    "tax_id": ("0A000", "(invalid_request_error): Unexpected limit"),
+    "payment_method": ("38000", "404 on GET /v1/customers/"),
+    "customer_source": ("0A000", "(invalid_request_error): Unexpected limit"),
 }
 
 
@@ -210,12 +212,14 @@ def test_subscription_items_come_with_their_subscriptions(mirror):
 
 
 @pytest.mark.parametrize("name", sorted(NOT_LISTABLE))
-def test_types_localstripe_cannot_list_are_reported_skipped(mirror, name):
+def test_types_localstripe_cannot_list_are_reported_with_the_reason(mirror, name):
     e = mirror.errors.get(name)
     assert e is not None, f"stripe.sync('{name}') returned {mirror.synced.get(name)} from a list localstripe lacks"
-    assert e.sqlstate == "0A000", error_text(e)
+    sqlstate, reason = NOT_LISTABLE[name]
+    assert e.sqlstate == sqlstate, error_text(e)
     message = e.diag.message_primary
-    assert message.startswith(f"stripe.sync('{name}') skipped") and NOT_LISTABLE[name] in message, message
+    said = "skipped" if sqlstate == "0A000" else ""
+    assert message.startswith(f"stripe.sync('{name}') {said}".strip()) and reason in message, message
     if name in ("price", "tax_id", "payment_method", "customer_source"):
         assert mirror.conn.execute(f"SELECT count(*) FROM stripe.{TABLES[name]}").fetchone()[0] == 0
     run = mirror.conn.execute("SELECT 1 FROM stripe.sync_runs WHERE object_type = %s", (name,)).fetchone()

@@ -273,6 +273,12 @@ def test_a_canceled_subscription_is_not_deleted_by_its_event_or_a_sync(conn, sim
     ("SELECT stripe.sync(NULL)", "22004"),
     ("SELECT stripe.process_pending(-5)", "22023"),
     ("SELECT stripe.run_sync_job(3000000000)", "P0002"),
+    ("SELECT stripe.sync_async('customer', since => 'infinity')", "22023"),
+    ("SELECT stripe.sync_all_async(since => '-infinity')", "22023"),
+    ("SELECT stripe.run_sync_job(NULL)", "22004"),
+    ("SELECT stripe.cancel_sync(NULL)", "22004"),
+    ("SELECT stripe.resume_sync(NULL)", "22004"),
+    ("SELECT stripe.set_api_key('sk_test_' || repeat('a', 5000))", "22023"),
 ])
 def test_odd_arguments_get_clear_errors(conn, sim, sql, sqlstate):
     e = sql_error(conn, sql)
@@ -369,10 +375,10 @@ def test_a_retrieve_that_loses_a_deadlock_is_left_for_later_not_failed(db, conn,
                         (sub,)).fetchone()[0]
     conn.execute("INSERT INTO stripe.refetch_queue (object_type, object_id, reason) "
                  "VALUES ('subscription', %s, 'tie')", (sub,))
+    sim.fault("hang", path=f"/v1/subscriptions/{sub}", delay=1.5, times=1)
     with db.connect() as holder, db.connect() as r:
         r.execute("SELECT set_config('stripe.api_base', %s, false)", (sim.url,))
-        r.execute("SET deadlock_timeout = '10ms'")  # r is the one to give way
-        pid = r.execute("SELECT pg_backend_pid()").fetchone()[0]
+        r.execute("SET deadlock_timeout = '10ms'")  # r, the last to wait, finds the cycle
         errors = []
         with holder.transaction():
             holder.execute("SET LOCAL deadlock_timeout = '10s'")
@@ -386,13 +392,9 @@ def test_a_retrieve_that_loses_a_deadlock_is_left_for_later_not_failed(db, conn,
 
             t = threading.Thread(target=retrieve)
             t.start()
-            deadline = time.monotonic() + 10
-            while conn.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
-                               (pid,)).fetchone()[0] != "Lock":
-                assert time.monotonic() < deadline, "process_pending never waited on the item"
-                time.sleep(0.02)
-            # The retrieve holds the subscription's row and waits for the item: a cycle.
-            holder.execute("UPDATE stripe.subscriptions SET synced_at = now() WHERE id = %s", (sub,))
+            time.sleep(0.5)  # r holds the queue entry and waits on Stripe
+            # The holder waits for r's entry; r's write then waits for the holder's item.
+            holder.execute("UPDATE stripe.refetch_queue SET reason = reason WHERE object_id = %s", (sub,))
         t.join(10)
     assert errors == []
     left = conn.execute("SELECT attempts, next_attempt_at > now() FROM stripe.refetch_queue "
@@ -403,3 +405,42 @@ def test_a_retrieve_that_loses_a_deadlock_is_left_for_later_not_failed(db, conn,
     assert conn.execute("SELECT count(*) FROM stripe.refetch_queue").fetchone() == (0,)
     assert conn.execute("SELECT synced_from FROM stripe.subscriptions WHERE id = %s", (sub,)).fetchone() == (
         "retrieve",)
+
+
+def test_a_404_older_than_the_row_marks_nothing(db, conn, sim):
+    """A retrieve that started before an event was applied, then answered 404: the event may be
+    the newer word (a 404 is what another account's key gets too), so the row keeps it."""
+    ghost = "cus_mt_ghost"
+    created = {"id": "evt_mt_ghost1", "object": "event", "type": "customer.created", "created": int(time.time()) - 5,
+               "livemode": False, "data": {"object": {"id": ghost, "object": "customer", "email": "a@example.com",
+                                                      "livemode": False}}}
+    deliver(conn, sim, created)
+    conn.execute("INSERT INTO stripe.refetch_queue (object_type, object_id, reason) VALUES ('customer', %s, 'tie')",
+                 (ghost,))
+    sim.fault("hang", path=f"/v1/customers/{ghost}", delay=2.0, times=1)
+    errors = []
+
+    def retrieve():
+        with db.connect() as r:
+            r.execute("SELECT set_config('stripe.api_base', %s, false)", (sim.url,))
+            try:
+                r.execute("SELECT stripe.process_pending()")
+            except psycopg.Error as e:
+                errors.append(e)
+
+    t = threading.Thread(target=retrieve)
+    t.start()
+    time.sleep(1.0)  # the retrieve is waiting on Stripe
+    updated = {**created, "id": "evt_mt_ghost2", "type": "customer.updated", "created": int(time.time()),
+               "data": {"object": {**created["data"]["object"], "email": "b@example.com"}}}
+    assert deliver(conn, sim, updated)["result"] == "applied"
+    t.join(10)
+    assert errors == []
+    assert conn.execute("SELECT deleted, email, synced_from FROM stripe.customers WHERE id = %s",
+                        (ghost,)).fetchone() == (False, "b@example.com", "evt_mt_ghost2")
+    # Without a write meanwhile, the same 404 marks it (and says on what word).
+    conn.execute("INSERT INTO stripe.refetch_queue (object_type, object_id, reason) VALUES ('customer', %s, 'tie')",
+                 (ghost,))
+    conn.execute("SELECT stripe.process_pending()")
+    assert conn.execute("SELECT deleted, email, synced_from FROM stripe.customers WHERE id = %s",
+                        (ghost,)).fetchone() == (True, "b@example.com", "retrieve:resource_missing")

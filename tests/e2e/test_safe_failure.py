@@ -162,6 +162,61 @@ def test_transformed_echoes_of_the_key_never_reach_an_error(conn, api, echo):
     assert shown not in error_text(e), error_text(e)
 
 
+def test_ids_that_echo_the_key_never_reach_a_warning_an_error_or_a_table(conn, api):
+    """A hostile server puts the key into what it sends: an unstorable object's id, a parent's
+    id in a nested list it cannot complete."""
+    bad = {**make_customers(1)[0], "id": "cus_" + API_KEY, "name": "a\u0000b"}
+    api.load(customer=[bad, *make_customers(2)])
+    conn.notices.clear()
+    conn.execute("SELECT stripe.sync('customer')")
+    skipped = conn.execute("SELECT skipped::text FROM stripe.sync_runs WHERE object_type = 'customer'").fetchone()[0]
+    secret = API_KEY.split("_", 2)[2]
+    assert "cannot be stored" in " ".join(conn.notices)
+    assert secret not in " ".join(conn.notices) and secret not in skipped, skipped
+    sub = subscription_event(url=None)
+    sub["id"] = "evt_key_echo"
+    sub["data"]["object"]["id"] = "sub_" + API_KEY
+    e = sql_error(conn, "SELECT stripe.ingest_webhook(%s, %s)", signed(sub, WEBHOOK_SECRET))
+    assert e.sqlstate == "38000" and secret not in error_text(e), error_text(e)
+
+
+@pytest.mark.parametrize("reply, sqlstate", [
+    # A request Stripe calls wrong is a failure to fix, not a type this account cannot use.
+    (Reply.stripe_error(400, "Received unknown parameter: foo", code="parameter_unknown", param="foo"), "38000"),
+    (Reply.stripe_error(400, "Invalid Stripe API version: 2099-01-01"), "38000"),
+    (Reply.stripe_error(404, "Unrecognized request URL (GET: /v2/customers)."), "38000"),
+    (Reply.stripe_error(400, "Keys for idempotent requests can only be used once.", "idempotency_error"), "38000"),
+    # The account may not use the product: skipped, with Stripe's reason.
+    (Reply.stripe_error(400, "Your account is not set up to use Issuing."), "0A000"),
+    (Reply.stripe_error(403, "The provided key does not have the required permissions.", "permission_error"),
+     "0A000"),
+])
+def test_only_a_refusal_of_the_product_skips_a_type(conn, api, reply, sqlstate):
+    conn.execute("SET stripe.max_retries = 0")
+    api.script(reply)
+    e = sql_error(conn, "SELECT stripe.sync('customer')")
+    assert e.sqlstate == sqlstate, error_text(e)
+    assert ("skipped" in e.diag.message_primary) == (sqlstate == "0A000"), error_text(e)
+
+
+def test_the_log_hook_cuts_secrets_from_query_and_context_lines(conn):
+    secret = "HookedInLog" + "7" * 20
+    marker = f"marker_{int(time.time() * 1000)}"
+    conn.execute("SELECT stripe.version()")
+    for sql in (f"DO $$ BEGIN PERFORM stripe.set_api_key('sk_test_{secret}'::int); END $$",
+                f"DO $$ BEGIN PERFORM '{{\"k\": \"whsec_{secret}\"'::jsonb; END $$",
+                f"SELECT 'sk_live_{secret}'::int"):
+        sql_error(conn, sql)
+    sql_error(conn, f"SELECT 1 / 0 AS {marker}")
+    deadline = time.monotonic() + 5
+    while marker not in log_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    text = log_text()
+    assert marker in text
+    assert secret not in text
+    assert "sk_test_…" in text or "sk_live_…" in text  # the reports are there, cut
+
+
 # -- payloads that can never succeed: 400 for good, recorded with the reason --------------------
 
 def webhook_call(db, body, sig):
