@@ -40,6 +40,21 @@ def deleted_ids(conn, table="customers"):
     return {r[0] for r in conn.execute(f"SELECT id FROM stripe.{table} WHERE deleted")}
 
 
+def in_background(conn, sql):
+    """Runs sql on conn in a thread: (the thread, the errors it raised)."""
+    errors = []
+
+    def work():
+        try:
+            conn.execute(sql)
+        except psycopg.Error as e:
+            errors.append(e)
+
+    t = threading.Thread(target=work)
+    t.start()
+    return t, errors
+
+
 def run(conn):
     return conn.execute("SELECT objects, pages, marked_deleted, sweep FROM stripe.sync_runs "
                         "WHERE object_type = 'customer'").fetchone()
@@ -379,19 +394,10 @@ def test_a_retrieve_that_loses_a_deadlock_is_left_for_later_not_failed(db, conn,
     with db.connect() as holder, db.connect() as r:
         r.execute("SELECT set_config('stripe.api_base', %s, false)", (sim.url,))
         r.execute("SET deadlock_timeout = '10ms'")  # r, the last to wait, finds the cycle
-        errors = []
         with holder.transaction():
             holder.execute("SET LOCAL deadlock_timeout = '10s'")
             holder.execute("UPDATE stripe.subscription_items SET synced_at = now() WHERE id = %s", (item,))
-
-            def retrieve():
-                try:
-                    r.execute("SELECT stripe.process_pending()")
-                except psycopg.Error as e:
-                    errors.append(e)
-
-            t = threading.Thread(target=retrieve)
-            t.start()
+            t, errors = in_background(r, "SELECT stripe.process_pending()")
             time.sleep(0.5)  # r holds the queue entry and waits on Stripe
             # The holder waits for r's entry; r's write then waits for the holder's item.
             holder.execute("UPDATE stripe.refetch_queue SET reason = reason WHERE object_id = %s", (sub,))
@@ -418,23 +424,15 @@ def test_a_404_older_than_the_row_marks_nothing(db, conn, sim):
     conn.execute("INSERT INTO stripe.refetch_queue (object_type, object_id, reason) VALUES ('customer', %s, 'tie')",
                  (ghost,))
     sim.fault("hang", path=f"/v1/customers/{ghost}", delay=2.0, times=1)
-    errors = []
-
-    def retrieve():
-        with db.connect() as r:
-            r.execute("SELECT set_config('stripe.api_base', %s, false)", (sim.url,))
-            try:
-                r.execute("SELECT stripe.process_pending()")
-            except psycopg.Error as e:
-                errors.append(e)
-
-    t = threading.Thread(target=retrieve)
-    t.start()
+    r = db.connect()
+    r.execute("SELECT set_config('stripe.api_base', %s, false)", (sim.url,))
+    t, errors = in_background(r, "SELECT stripe.process_pending()")
     time.sleep(1.0)  # the retrieve is waiting on Stripe
     updated = {**created, "id": "evt_mt_ghost2", "type": "customer.updated", "created": int(time.time()),
                "data": {"object": {**created["data"]["object"], "email": "b@example.com"}}}
     assert deliver(conn, sim, updated)["result"] == "applied"
     t.join(10)
+    r.close()
     assert errors == []
     assert conn.execute("SELECT deleted, email, synced_from FROM stripe.customers WHERE id = %s",
                         (ghost,)).fetchone() == (False, "b@example.com", "evt_mt_ghost2")
