@@ -206,7 +206,12 @@ BEGIN
         ELSIF EXISTS (SELECT 1 FROM stripe._api_key)
               AND EXISTS (SELECT 1 FROM stripe.refetch_queue
                            WHERE coalesce(next_attempt_at, '-infinity') <= clock_timestamp()) THEN
-            PERFORM stripe._refetch_queued(20);
+            BEGIN
+                PERFORM stripe._refetch_queued(20);
+            EXCEPTION WHEN deadlock_detected OR lock_not_available OR serialization_failure THEN
+                -- Gave way to another session over the queue itself: the entries stay, due.
+                NULL;
+            END;
             RETURN 0;
         END IF;
     END LOOP;

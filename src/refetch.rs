@@ -171,8 +171,8 @@ struct Queued {
     id: String,
     parent: Option<String>,
     account: String,
-    /// The newest entry taken for it: the ones up to it are done with this retrieve.
-    seq: i64,
+    /// The entries taken for it: all of them are settled by this retrieve.
+    seqs: Vec<i64>,
 }
 
 /// Retrieves up to `max_objects` objects due in `stripe.refetch_queue`, oldest first, and
@@ -192,7 +192,7 @@ fn refetch_queued(max_objects: i32) -> i64 {
                     id: r.get::<String>(2)?.unwrap_or_default(),
                     parent: r.get::<String>(3)?,
                     account: r.get::<String>(4)?.unwrap_or_default(),
-                    seq: r.get::<i64>(5)?.unwrap_or(0),
+                    seqs: r.get::<Vec<i64>>(5)?.unwrap_or_default(),
                 })
             })
             .collect::<pgrx::spi::Result<Vec<_>>>()
@@ -217,7 +217,7 @@ fn refetch_queued(max_objects: i32) -> i64 {
             q.object_type.as_str().into(),
             q.id.as_str().into(),
             q.account.as_str().into(),
-            q.seq.into(),
+            q.seqs.clone().into(),
         ];
         let sql = match retrieved {
             Ok(Ok(_)) => sql_gen::REFETCH_DONE,

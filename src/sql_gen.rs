@@ -674,29 +674,31 @@ pub fn parent_ids(c: &ObjectType) -> String {
 }
 
 /// Entries due for a retrieve, oldest first, locked (another worker skips them). `$1` int how
-/// many. An object may be queued more than once: the glue retrieves it once.
-pub const TAKE_REFETCHES: &str = "SELECT object_type, object_id, parent, account_id, max(seq) \
+/// many. An object may be queued more than once: the glue retrieves it once, and settles the
+/// entries it took (their `seq`s) — never one another session holds.
+pub const TAKE_REFETCHES: &str =
+    "SELECT object_type, object_id, parent, account_id, array_agg(seq) \
      FROM (SELECT * FROM stripe.refetch_queue \
            WHERE coalesce(next_attempt_at, '-infinity') <= clock_timestamp() \
            ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED) q \
      GROUP BY object_type, object_id, parent, account_id ORDER BY min(seq)";
 
-/// A retrieve done: its entries up to `$4` bigint (the newest one taken) go, repeats included.
+/// A retrieve done: the entries taken for it (`$4` bigint[] their seqs) go, repeats included.
 /// `$1` object type, `$2` id, `$3` account ('' for the platform).
 pub const REFETCH_DONE: &str = "DELETE FROM stripe.refetch_queue \
-     WHERE object_type = $1 AND object_id = $2 AND account_id = $3 AND seq <= $4";
+     WHERE object_type = $1 AND object_id = $2 AND account_id = $3 AND seq = ANY($4)";
 
 /// A retrieve failed: tried again with backoff (10 s doubling, capped at 1 h). `$5` the error.
 pub const REFETCH_FAILED: &str = "UPDATE stripe.refetch_queue SET attempts = attempts + 1, \
      last_error = $5, next_attempt_at = clock_timestamp() \
          + least(interval '1 hour', interval '10 seconds' * 2 ^ least(attempts, 12)) \
-     WHERE object_type = $1 AND object_id = $2 AND account_id = $3 AND seq <= $4";
+     WHERE object_type = $1 AND object_id = $2 AND account_id = $3 AND seq = ANY($4)";
 
 /// A retrieve that lost a deadlock to another session: taken again a second later, no attempt
 /// counted.
 pub const REFETCH_DEFERRED: &str = "UPDATE stripe.refetch_queue \
      SET next_attempt_at = clock_timestamp() + interval '1 second' \
-     WHERE object_type = $1 AND object_id = $2 AND account_id = $3 AND seq <= $4";
+     WHERE object_type = $1 AND object_id = $2 AND account_id = $3 AND seq = ANY($4)";
 
 #[cfg(test)]
 mod tests {
