@@ -5,7 +5,8 @@ Stripe's truth. Run it with tests/soak.sh (it sets up what it needs):
     bash tests/soak.sh --histories 200 --steps 60 --first-seed 1000
 
 Prints a line per history and the totals; exits 1 if any history diverged, after printing what
-happened to each divergent object.
+happened to each divergent object and, replayed with ever fewer steps, the shortest prefix of
+the history that still diverges (its seed and step count replay it in the e2e suite).
 """
 
 import argparse
@@ -22,12 +23,34 @@ from preload_cluster import PreloadCluster, free_port, running  # noqa: E402
 from test_differential import WORKER_CONF  # noqa: E402
 
 
+def shortest_failing(play, steps):
+    """The fewest steps of a failing history that still fail, and that replay's report.
+
+    A history draws its schedule step by step from its seed, so fewer steps replay a prefix of
+    it; a binary search over the length finds the shortest prefix that fails (timing makes a
+    replay differ now and then, so this is the shortest that failed when tried, each length
+    tried once).
+    """
+    low, high = 0, steps  # a prefix of `low` steps passed (none: trivially), `high` failed
+    failed = None
+    while high - low > 1:
+        middle = (low + high) // 2
+        report = play(middle)
+        if report.ok:
+            low = middle
+        else:
+            high, failed = middle, report
+    return high, failed or play(high)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--histories", type=int, default=50)
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--verbose", action="store_true", help="print each history's log")
+    parser.add_argument("--no-shrink", dest="shrink", action="store_false",
+                        help="do not look for the shortest failing prefix of a divergent history")
     args = parser.parse_args()
     port = free_port()
     totals = {"histories": 0, "steps": 0, "operations": 0, "failed": 0}
@@ -58,6 +81,12 @@ def main():
                 kept = Path(tempfile.gettempdir()) / f"djstripe-soak-{seed}.log"
                 shutil.copy(c.log_path, kept)
                 print(f"  the server's log: {kept}", flush=True)
+                if args.shrink:
+                    n, short = shortest_failing(
+                        lambda steps, s=seed: History(s, c, database, port, steps=steps).play(), report.steps)
+                    print(f"  shortest failing prefix: {n} steps; replay with DIFFERENTIAL_SEED={seed} "
+                          f"DIFFERENTIAL_STEPS={n} bash tests/e2e/run.sh test_differential.py", flush=True)
+                    print(short.explain(), flush=True)
     print(f"soak: {totals['histories']} histories, {totals['steps']} steps, {totals['operations']} operations, "
           f"{totals['failed']} diverged, {time.monotonic() - started:.0f}s", flush=True)
     print("soak: what happened: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())), flush=True)
