@@ -8,8 +8,8 @@
 # The peer is npm `stripe-experiment-sync` at the version pinned in benches/peer/package.json
 # (with its lockfile), installed with `npm ci` into a scratch folder outside the repository
 # (BENCH_PEER_DIR, default /tmp/djstripe-bench-peer-VERSION), never into the project. It gets
-# its own database in the same cluster; its migrations read ../shared/stripe/spec3-2023-09-12.json
-# instead of downloading Stripe's OpenAPI spec, and StripeSync.create gets stripeAccountId, so it
+# its own database in the same cluster; its migrations read Stripe's OpenAPI spec from
+# vendor/stripe (unpacked) instead of downloading it, and StripeSync.create gets stripeAccountId, so it
 # never calls Stripe. Its Stripe client is pointed at the same local stand-in as ours.
 #
 # Measures, per run, each system right after the others (the order rotates between runs):
@@ -38,15 +38,13 @@
 # Environment: BENCH_N (5000), BENCH_M (10000), BENCH_RUNS (3), BENCH_M2 (200000; 0 skips step
 # 5; the quick run skips it), BENCH_PG_PORT (a free port),
 # BENCH_NO_INSTALL=1 (skip installing the release build), BENCH_PEER_DIR. Needs sudo, python3
-# (stdlib), node >= 18 and npm, and ../shared/stripe/{fixtures3.json,spec3-2023-09-12.json}.
+# (stdlib), xz, node >= 18 and npm; reads Stripe's data from vendor/stripe.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$REPO/benches
 BIN=/usr/lib/postgresql/15/bin
-SHARED=$(cd "$REPO/../shared/stripe" && pwd)
-FIXTURES=$SHARED/fixtures3.json
-SPEC=$SHARED/spec3-2023-09-12.json
+FIXTURES=$REPO/vendor/stripe/fixtures3.json
 SECRET=whsec_bench
 log() { echo "bench: $*" >&2; }
 
@@ -67,6 +65,9 @@ if ! cmp -s "$BENCH/peer/package-lock.json" "$PEER_DIR/package-lock.json" ||
     cp "$BENCH/peer/package.json" "$BENCH/peer/package-lock.json" "$PEER_DIR/"
     (cd "$PEER_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
+# Its migrations read Stripe's OpenAPI spec from a file (instead of downloading it).
+SPEC=$PEER_DIR/spec3-2023-09-12.json
+[ -f "$SPEC" ] || xz -dc "$REPO/vendor/stripe/spec3-2023-09-12.json.xz" > "$SPEC"
 PEER_INSTALLED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' \
     "$PEER_DIR/node_modules/stripe-experiment-sync/package.json")
 [ "$PEER_INSTALLED" = "$PEER_VERSION" ] || { log "$PEER_DIR has $PEER_INSTALLED, not $PEER_VERSION"; exit 1; }
@@ -74,7 +75,7 @@ PEER_INSTALLED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))
 # -- ours, the optimised build, as users run it (BENCH_NO_INSTALL=1 measures what is installed) --
 if [ -z "${BENCH_NO_INSTALL:-}" ]; then
     log "installing the release build"
-    DJSTRIPE_RELEASE=1 bash "$REPO/scripts/install.sh" >/dev/null
+    bash "$REPO/scripts/install.sh" >/dev/null
 fi
 [ -f /usr/share/postgresql/15/extension/djstripe_pg.control ] ||
     { log "djstripe_pg is not installed into PostgreSQL 15: run scripts/install.sh first"; exit 1; }
@@ -87,7 +88,7 @@ so_stamp() { stat -c '%y %s' "$SO"; }
 SO_STAMP=$(so_stamp)
 SO_DESC="installed $(date -r "$SO" '+%F %T'), $(($(stat -c %s "$SO") >> 20)) MB"
 if readelf -S "$SO" 2>/dev/null | grep -q '\.debug_info'; then
-    SO_KIND="has debug info: probably a debug build, DJSTRIPE_RELEASE=1 bash scripts/install.sh for an optimised one"
+    SO_KIND="has debug info: probably a debug build; bash scripts/install.sh installs the optimised one"
 else
     SO_KIND="no debug info: a release build"
 fi

@@ -29,8 +29,7 @@ if [ -n "${STRIPE_API_KEY:-}" ]; then
     KEY=$STRIPE_API_KEY
     echo "demo: using the real Stripe API (read-only)"
 else
-    LSPID=$(LOCALSTRIPE_PORT=$LSPORT LOCALSTRIPE_VENV="$ROOT/.venv-localstripe" \
-            bash ../shared/fakestripe/start-localstripe.sh)
+    LSPID=$(bash scripts/localstripe.sh "$LSPORT")
     API_BASE=http://127.0.0.1:$LSPORT
     KEY=sk_test_demo_key
     echo "demo: using localstripe on $API_BASE (pid $LSPID)"

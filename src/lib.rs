@@ -15,6 +15,7 @@ pub mod prefetch;
 pub mod retry;
 pub mod signature;
 pub mod sql_gen;
+pub mod versions;
 
 mod api_key;
 mod catalog_sql;
@@ -135,7 +136,7 @@ pub extern "C-unwind" fn _PG_init() {
 /// settings in this session.
 #[pgrx::pg_extern]
 fn version() -> &'static str {
-    env!("CARGO_PKG_VERSION")
+    versions::LIBRARY
 }
 
 #[cfg(feature = "pg_test")]

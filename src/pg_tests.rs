@@ -9,7 +9,7 @@ mod tests {
     use serde_json::{json, Value};
 
     const SECRET: &str = "whsec_pgtest_0123456789";
-    const FIXTURES: &str = include_str!("../../shared/stripe/fixtures3.json");
+    const FIXTURES: &str = include_str!("../vendor/stripe/fixtures3.json");
 
     fn now() -> i64 {
         std::time::SystemTime::now()

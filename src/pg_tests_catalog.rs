@@ -1,4 +1,4 @@
-//! Every catalog type, from Stripe's real object shapes (`../shared/stripe/fixtures3.json`):
+//! Every catalog type, from Stripe's real object shapes (`vendor/stripe/fixtures3.json`):
 //! written as a list page and as an event, then checked column by column against the JSON.
 
 #[pgrx::pg_schema]
@@ -8,7 +8,7 @@ mod tests {
     use pgrx::prelude::*;
     use serde_json::{json, Value};
 
-    const FIXTURES: &str = include_str!("../../shared/stripe/fixtures3.json");
+    const FIXTURES: &str = include_str!("../vendor/stripe/fixtures3.json");
 
     /// The fixture object of a type, with an id where Stripe's example has none.
     pub fn fixture(t: &ObjectType) -> Value {

@@ -7,7 +7,7 @@ mod tests {
     use crate::jsonb_param::postgres_bytes;
     use pgrx::prelude::*;
 
-    const FIXTURES: &str = include_str!("../../shared/stripe/fixtures3.json");
+    const FIXTURES: &str = include_str!("../vendor/stripe/fixtures3.json");
 
     fn assert_same(json: &str) {
         let ours = encode(json).unwrap_or_else(|| panic!("not encoded: {json:.200}"));

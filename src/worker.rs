@@ -7,7 +7,7 @@
 //! Each loop step is one transaction. Postgres restarts a crashed worker after 5 s; work in
 //! flight was never committed, so nothing is lost or applied twice.
 
-use crate::gucs;
+use crate::{gucs, versions};
 use pgrx::bgworkers::{BackgroundWorker, BackgroundWorkerBuilder, SignalWakeFlags};
 use pgrx::prelude::*;
 use std::time::{Duration, Instant};
@@ -65,19 +65,22 @@ enum Step {
     Idle,
     /// Applied this many pending events (0: other work instead).
     Worked(i64),
+    /// The database's extension is at this version, not the library's: nothing was done.
+    OtherVersion(String),
 }
 
 /// Runs one step. `turn` alternates the sync worker between its two kinds of work.
 fn step(kind: Kind, announce: bool, turn: bool) -> Step {
     BackgroundWorker::transaction(|| {
-        let installed = Spi::get_one::<bool>(
-            "SELECT to_regprocedure('stripe._work_sync(boolean)') IS NOT NULL",
+        let installed = Spi::get_one::<String>(
+            "SELECT extversion FROM pg_extension WHERE extname = 'djstripe_pg'",
         )
         .ok()
-        .flatten()
-        .unwrap_or(false);
-        if !installed {
-            return Step::Idle; // CREATE EXTENSION has not run in this database (yet)
+        .flatten();
+        match installed {
+            None => return Step::Idle, // CREATE EXTENSION has not run in this database (yet)
+            Some(v) if v != versions::LIBRARY => return Step::OtherVersion(v),
+            Some(_) => {}
         }
         // Should a worker's step and a user's statement (a long foreground sync) deadlock, the
         // worker is the one to give way, whoever waited first: Postgres looks for a cycle once,
@@ -173,6 +176,7 @@ pub extern "C-unwind" fn djstripe_pg_worker_main(arg: pg_sys::Datum) {
     let mut checked = Instant::now();
     let mut pruned: Option<Instant> = None;
     let (mut announce, mut turn) = (true, false);
+    let mut waiting_for_update = false;
     loop {
         if BackgroundWorker::sigterm_received() {
             break;
@@ -180,6 +184,9 @@ pub extern "C-unwind" fn djstripe_pg_worker_main(arg: pg_sys::Datum) {
         let done = step(kind, announce, turn);
         turn = !turn;
         announce = matches!(done, Step::Idle); // refresh the heartbeat after every idle period
+        if !matches!(done, Step::OtherVersion(_)) {
+            waiting_for_update = false;
+        }
         if BackgroundWorker::sigterm_received() {
             break;
         }
@@ -198,7 +205,35 @@ pub extern "C-unwind" fn djstripe_pg_worker_main(arg: pg_sys::Datum) {
                 ));
             }
             Step::Worked(_) => {}
+            Step::OtherVersion(ext) => {
+                if versions::compare(&ext, versions::LIBRARY) == Some(std::cmp::Ordering::Greater) {
+                    // ALTER EXTENSION … UPDATE ran: the installed library is the new one, and a
+                    // process keeps the library it loaded, so start again to load it.
+                    log!(
+                        "{} for database {db}: the extension was updated to {ext}; restarting to \
+                         load its library (this one is {})",
+                        kind.backend_type(),
+                        versions::LIBRARY
+                    );
+                    unsafe { pg_sys::proc_exit(1) };
+                }
+                // The new library is installed but the database not updated yet: its SQL may not
+                // be what this library expects, so do nothing until it is.
+                if !waiting_for_update {
+                    log!(
+                        "{} for database {db}: the extension is at {ext} and the library at {}; \
+                         waiting for ALTER EXTENSION djstripe_pg UPDATE",
+                        kind.backend_type(),
+                        versions::LIBRARY
+                    );
+                }
+                waiting_for_update = true;
+                if !BackgroundWorker::wait_latch(Some(SETTINGS_CHECK)) {
+                    break;
+                }
+            }
         }
+
         if BackgroundWorker::sighup_received() {
             // SAFETY: reloading the configuration file is what a worker does on SIGHUP.
             unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };

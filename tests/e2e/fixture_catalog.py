@@ -1,5 +1,5 @@
 """Every Stripe type the mirror keeps, as Stripe's API would serve it: a "world" of objects built
-from Stripe's example objects (shared/stripe/fixtures3.json), with distinct ids and values, the
+from Stripe's example objects (vendor/stripe/fixtures3.json), with distinct ids and values, the
 list endpoints that serve them (per-parent ones included), and nested lists longer than the 10
 entries Stripe inlines in a parent.
 

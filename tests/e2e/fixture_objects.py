@@ -1,6 +1,6 @@
 """Stripe-shaped objects for the fixture server, built from Stripe's own example objects.
 
-Every object starts as a deep copy of `resources.<object>` in shared/stripe/fixtures3.json (the
+Every object starts as a deep copy of `resources.<object>` in vendor/stripe/fixtures3.json (the
 current API's shapes, so the mirror sees every field a real response carries) and then gets a
 distinct id and varied values, so that typed columns and joins have something to tell apart.
 """
@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = Path(os.environ.get("E2E_FIXTURES", REPO.parent / "shared" / "stripe" / "fixtures3.json"))
+FIXTURES = Path(os.environ.get("E2E_FIXTURES", REPO / "vendor" / "stripe" / "fixtures3.json"))
 
 # Distinct, increasing `created` times: object i was created at BASE_CREATED + i * STEP.
 BASE_CREATED = 1_700_000_000

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# run.sh — djstripe_pg's end-to-end tests: a throwaway PostgreSQL 15 cluster with the installed
+# run.sh — djstripe_pg's end-to-end tests: a throwaway PostgreSQL cluster with the installed
 # extension, localstripe (a fake Stripe API), and pytest driving both. Extra arguments go to
 # pytest (e.g. `-k webhook -x`).
 #
-# Needs: the extension installed into Debian's PostgreSQL 15 (scripts/install.sh), python3-venv
-# and sudo (scripts/setup.sh), and ../shared beside the repo. Installs nothing outside the repo:
+# Needs: the extension installed (scripts/install.sh; PG_BIN picks another PostgreSQL), python3-venv
+# and sudo (scripts/setup.sh). Reads nothing outside the repo, and installs nothing outside it:
 # the test venv is .venv-e2e, localstripe's is .venv-localstripe.
 #
 # Environment (optional): E2E_PG_PORT, E2E_LOCALSTRIPE_PORT (default: free ports chosen now).
@@ -12,7 +12,6 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 E2E=$REPO/tests/e2e
-SHARED=$(cd "$REPO/../shared" && pwd)
 VENV=$REPO/.venv-e2e
 log() { echo "e2e: $*" >&2; }
 
@@ -57,15 +56,14 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # 3. localstripe and Postgres
-LS_PID=$(cd "$REPO" && LOCALSTRIPE_VENV="$REPO/.venv-localstripe" LOCALSTRIPE_PORT=$LS_PORT \
-    bash "$SHARED/fakestripe/start-localstripe.sh")
+LS_PID=$(bash "$REPO/scripts/localstripe.sh" "$LS_PORT")
 bash "$REPO/scripts/pgcluster.sh" start "$PGDIR" "$PG_PORT"
 log "postgres on 127.0.0.1:$PG_PORT ($PGDIR), localstripe on 127.0.0.1:$LS_PORT (pid $LS_PID)"
 
 export E2E_PG_DSN="host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres"
 export E2E_PG_LOG=$PGDIR/server.log
 export E2E_LOCALSTRIPE_URL=http://127.0.0.1:$LS_PORT
-export E2E_FIXTURES=$SHARED/stripe/fixtures3.json
+export E2E_FIXTURES=$REPO/vendor/stripe/fixtures3.json
 export PYTHONDONTWRITEBYTECODE=1
 
 # 4. pytest; its status is ours. In the background, so that a signal to this script is handled

@@ -432,11 +432,11 @@ def api(owner, make_api):
 
 def written(conn):
     """Tables of schema stripe that hold rows, but the configuration (key, secrets)."""
-    return conn.execute(
-        "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'stripe'::regnamespace "
-        "AND c.relkind IN ('r', 'p') AND c.relname NOT IN ('_api_key', '_webhook_secrets') "
-        "AND (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s', c.oid::regclass), "
-        "false, true, '')))[1]::text::bigint > 0 ORDER BY 1").fetchall()
+    tables = conn.execute(
+        "SELECT c.relname, c.oid::regclass::text FROM pg_class c WHERE c.relnamespace = 'stripe'::regnamespace "
+        "AND c.relkind IN ('r', 'p') AND c.relname NOT IN ('_api_key', '_webhook_secrets') ORDER BY 1").fetchall()
+    return [(name,) for name, table in tables
+            if conn.execute(f"SELECT EXISTS (SELECT FROM {table})").fetchone()[0]]
 
 
 # -- accepted deliveries -------------------------------------------------------------------------
