@@ -1,6 +1,7 @@
 //! Release versions as the control file and `pg_extension.extversion` spell them (`0.2.0`):
-//! which of two is newer, so that a running worker can tell a database updated past its library
-//! (restart, to load the installed one) from one not updated yet (wait for `ALTER EXTENSION`).
+//! which of two is newer, so that a worker whose library and database disagree can say what
+//! ends the wait: a server restart (the database was updated past the loaded library) or
+//! `ALTER EXTENSION … UPDATE` (a newer library is loaded, the database not updated yet).
 
 use std::cmp::Ordering;
 

@@ -206,23 +206,21 @@ pub extern "C-unwind" fn djstripe_pg_worker_main(arg: pg_sys::Datum) {
             }
             Step::Worked(_) => {}
             Step::OtherVersion(ext) => {
-                if versions::compare(&ext, versions::LIBRARY) == Some(std::cmp::Ordering::Greater) {
-                    // ALTER EXTENSION … UPDATE ran: the installed library is the new one, and a
-                    // process keeps the library it loaded, so start again to load it.
-                    log!(
-                        "{} for database {db}: the extension was updated to {ext}; restarting to \
-                         load its library (this one is {})",
-                        kind.backend_type(),
-                        versions::LIBRARY
-                    );
-                    unsafe { pg_sys::proc_exit(1) };
-                }
-                // The new library is installed but the database not updated yet: its SQL may not
-                // be what this library expects, so do nothing until it is.
+                // The database's SQL and this process's library are of different releases, so
+                // neither may be what the other expects: do nothing until they agree. Starting
+                // again would not help: a preloaded library is loaded once, by the postmaster,
+                // and every worker it starts inherits it.
                 if !waiting_for_update {
+                    let what = if versions::compare(&ext, versions::LIBRARY)
+                        == Some(std::cmp::Ordering::Greater)
+                    {
+                        "restart PostgreSQL to load the library installed with it".to_string()
+                    } else {
+                        format!("run ALTER EXTENSION djstripe_pg UPDATE in database {db}")
+                    };
                     log!(
-                        "{} for database {db}: the extension is at {ext} and the library at {}; \
-                         waiting for ALTER EXTENSION djstripe_pg UPDATE",
+                        "{} for database {db}: the extension is at {ext}, the loaded library at {}; \
+                         waiting: {what}",
                         kind.backend_type(),
                         versions::LIBRARY
                     );
