@@ -24,4 +24,10 @@ cargo pgrx package $([ "$PROFILE" = debug ] && echo --debug) --pg-config "$PG_CO
     cp "$OUT/$f" "$dest.djstripe-new"
     mv -f "$dest.djstripe-new" "$dest"
 done
+# The install scripts of earlier releases too (releases/), so that a database can be created at
+# one of them and updated: what the upgrade tests do.
+EXT=$("$PG_CONFIG" --sharedir)/extension
+for f in releases/djstripe_pg--*.sql; do
+    cp "$f" "$EXT/$(basename "$f").djstripe-new" && mv -f "$EXT/$(basename "$f").djstripe-new" "$EXT/$(basename "$f")"
+done
 echo "installed djstripe_pg ($PROFILE build) into $("$PG_CONFIG" --pkglibdir)" >&2

@@ -31,9 +31,9 @@ BEGIN
     RETURN QUERY
     SELECT 'api_key'::text, CASE WHEN k.api_key IS NULL THEN 'not set'
                            ELSE left(k.api_key, strpos(k.api_key, '_') + 4) || '… (set ' || k.set_at::text || ')' END
-      FROM (SELECT NULL) AS one LEFT JOIN stripe._api_key k ON true
+      FROM (SELECT NULL) AS one LEFT JOIN stripe_secrets.api_key k ON true
     UNION ALL
-    SELECT 'webhook_secrets', count(*)::text || ' configured' FROM stripe._webhook_secrets
+    SELECT 'webhook_secrets', count(*)::text || ' configured' FROM stripe_secrets.webhook_secrets
     UNION ALL
     SELECT s.name::text, s.setting FROM pg_settings s WHERE s.name LIKE 'stripe.%';
 END

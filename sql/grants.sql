@@ -1,7 +1,7 @@
 -- djstripe_pg: privileges. Secrets are the extension owner's alone; everything that touches
 -- them or the network is granted explicitly, never to PUBLIC by default.
 
-REVOKE ALL ON stripe._api_key, stripe._webhook_secrets FROM PUBLIC;
+REVOKE ALL ON stripe_secrets.api_key, stripe_secrets.webhook_secrets FROM PUBLIC;
 
 REVOKE EXECUTE ON FUNCTION stripe.config() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION stripe.sync(text, timestamptz) FROM PUBLIC;

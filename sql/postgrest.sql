@@ -163,8 +163,9 @@ CREATE FUNCTION stripe.access_report(grantee regrole)
 RETURNS TABLE (object text, kind text, privileges text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT 'stripe', 'schema', 'USAGE'
-     WHERE has_schema_privilege(grantee, 'stripe', 'USAGE')
+    SELECT n.nspname::text, 'schema', 'USAGE'
+      FROM pg_namespace n
+     WHERE n.nspname IN ('stripe', 'stripe_secrets') AND has_schema_privilege(grantee, n.oid, 'USAGE')
     UNION ALL
     SELECT * FROM (
         SELECT c.oid::regclass::text,
@@ -177,7 +178,8 @@ AS $$
                  WHERE CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(grantee, c.oid, p)
                             ELSE has_table_privilege(grantee, c.oid, p) END) AS privileges
           FROM pg_class c
-         WHERE c.relnamespace = 'stripe'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+         WHERE c.relnamespace IN ('stripe'::regnamespace, 'stripe_secrets'::regnamespace)
+           AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
         UNION ALL
         SELECT p.oid::regprocedure::text, 'function', 'EXECUTE'
           FROM pg_proc p
@@ -190,8 +192,9 @@ AS $$
     ORDER BY 2, 1
 $$;
 COMMENT ON FUNCTION stripe.access_report(regrole) IS
-    'What a role can use in schema stripe (directly, by membership or through PUBLIC): '
-    'a webhook-only role shows the schema and stripe.webhook(json), nothing else.';
+    'What a role can use in schemas stripe and stripe_secrets (directly, by membership or through '
+    'PUBLIC): a webhook-only role shows schema stripe and stripe.webhook(json), nothing else; '
+    'anything of stripe_secrets for a role other than the owner is a leak.';
 
 CREATE FUNCTION stripe._check_grantee(grantee regrole) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
@@ -220,7 +223,7 @@ BEGIN
     PERFORM stripe._grant_self_checking();
     SELECT array_agg(r.object || ' (' || r.privileges || ')') INTO more
       FROM stripe.access_report(grantee) r
-     WHERE r.kind <> 'schema' AND r.object <> 'stripe.webhook(json)';
+     WHERE r.object NOT IN ('stripe', 'stripe.webhook(json)');
     IF more IS NOT NULL THEN
         RAISE WARNING 'djstripe_pg: % can do more than receive webhooks: %', grantee,
             array_to_string(more[1:8], ', ')
@@ -266,7 +269,8 @@ END
 $$;
 COMMENT ON FUNCTION stripe.grant_reader_access(regrole) IS
     'Lets a role read the mirror: every table and view of schema stripe but the internal ones '
-    '(_api_key, _webhook_secrets). Run it again after ALTER EXTENSION … UPDATE adds tables.';
+    '(named _…); never the secrets (schema stripe_secrets). Run it again after ALTER EXTENSION … '
+    'UPDATE adds tables.';
 
 CREATE FUNCTION stripe.grant_admin_access(grantee regrole) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp

@@ -13,22 +13,34 @@
 --   stripe_as_of  the Stripe time the data reflects: the event's created second, or the exact
 --                 moment the fetch started. Older data never overwrites the row (src/ordering.rs).
 
--- Settings that must not be readable by anyone but the extension owner. Revoked from PUBLIC in
--- grants.sql; reached only through SECURITY DEFINER functions.
-CREATE TABLE stripe._api_key (
+-- Secrets live in a schema of their own, so that no grant on schema stripe reaches them (a DBA's
+-- GRANT SELECT ON ALL TABLES IN SCHEMA stripe, or Supabase exposing the schema): nobody but the
+-- extension owner has USAGE on it, and only SECURITY DEFINER functions read it.
+CREATE SCHEMA stripe_secrets;
+REVOKE ALL ON SCHEMA stripe_secrets FROM PUBLIC;
+COMMENT ON SCHEMA stripe_secrets IS
+    'djstripe_pg''s secrets (the Stripe key, webhook signing secrets): the extension owner''s alone; '
+    'set through stripe.set_api_key and stripe.add_webhook_secret, never readable back.';
+
+CREATE TABLE stripe_secrets.api_key (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     api_key text NOT NULL,
     set_at timestamptz NOT NULL DEFAULT now()
 );
-COMMENT ON TABLE stripe._api_key IS
+COMMENT ON TABLE stripe_secrets.api_key IS
     'The Stripe secret key (stripe.set_api_key). Readable only by the extension owner.';
+COMMENT ON COLUMN stripe_secrets.api_key.singleton IS 'Always true: there is one key.';
+COMMENT ON COLUMN stripe_secrets.api_key.api_key IS 'The secret or restricted key (sk_…, rk_…).';
+COMMENT ON COLUMN stripe_secrets.api_key.set_at IS 'When it was set.';
 
-CREATE TABLE stripe._webhook_secrets (
+CREATE TABLE stripe_secrets.webhook_secrets (
     secret text PRIMARY KEY,
     added_at timestamptz NOT NULL DEFAULT now()
 );
-COMMENT ON TABLE stripe._webhook_secrets IS
+COMMENT ON TABLE stripe_secrets.webhook_secrets IS
     'Webhook signing secrets (stripe.add_webhook_secret); a signature valid for any one passes.';
+COMMENT ON COLUMN stripe_secrets.webhook_secrets.secret IS 'An endpoint''s signing secret (whsec_…).';
+COMMENT ON COLUMN stripe_secrets.webhook_secrets.added_at IS 'When it was added.';
 
 -- The mirror tables themselves are in sql/tables/*.sql, one file per group of Stripe products.
 
@@ -222,5 +234,5 @@ SELECT pg_catalog.pg_extension_config_dump('stripe.sync_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('stripe.sync_jobs', '');
 SELECT pg_catalog.pg_extension_config_dump('stripe.refetch_queue', '');
 SELECT pg_catalog.pg_extension_config_dump('stripe.event_catchup', '');
-SELECT pg_catalog.pg_extension_config_dump('stripe._api_key', '');
-SELECT pg_catalog.pg_extension_config_dump('stripe._webhook_secrets', '');
+SELECT pg_catalog.pg_extension_config_dump('stripe_secrets.api_key', '');
+SELECT pg_catalog.pg_extension_config_dump('stripe_secrets.webhook_secrets', '');

@@ -203,7 +203,7 @@ BEGIN
                     RETURN 0;
                 END IF;
             END LOOP;
-        ELSIF EXISTS (SELECT 1 FROM stripe._api_key)
+        ELSIF EXISTS (SELECT 1 FROM stripe_secrets.api_key)
               AND EXISTS (SELECT 1 FROM stripe.refetch_queue
                            WHERE coalesce(next_attempt_at, '-infinity') <= clock_timestamp()) THEN
             BEGIN
@@ -252,7 +252,7 @@ BEGIN
         n := n + 1;
     END LOOP;
     -- Then the objects whose newest version is in doubt: retrieved, if there is a key to ask with.
-    IF EXISTS (SELECT 1 FROM stripe._api_key) THEN
+    IF EXISTS (SELECT 1 FROM stripe_secrets.api_key) THEN
         LOOP
             EXIT WHEN stripe._refetch_queued(100) = 0;
         END LOOP;

@@ -17,7 +17,7 @@ pub fn known() -> String {
 pub fn api_key() -> String {
     let key = spi(
         "reading the API key",
-        Spi::get_one::<String>("SELECT (SELECT api_key FROM stripe._api_key)"),
+        Spi::get_one::<String>("SELECT (SELECT api_key FROM stripe_secrets.api_key)"),
     );
     if let Some(k) = &key {
         KNOWN.with(|known| known.borrow_mut().clone_from(k));
@@ -41,7 +41,7 @@ pub fn webhook_secrets() -> Vec<String> {
         crate::kept_plans::select_one::<Vec<String>>(
             &SECRETS_PLAN,
             "SELECT coalesce(array_agg(secret ORDER BY added_at DESC), '{}') \
-             FROM stripe._webhook_secrets",
+             FROM stripe_secrets.webhook_secrets",
         ),
     );
     secrets.unwrap_or_default()

@@ -133,7 +133,7 @@ fn set_api_key(key: Option<&str>) {
         spi(
             "storing the API key",
             Spi::run_with_args(
-                "INSERT INTO stripe._api_key (singleton, api_key) VALUES (true, $1) \
+                "INSERT INTO stripe_secrets.api_key (singleton, api_key) VALUES (true, $1) \
                  ON CONFLICT (singleton) DO UPDATE SET api_key = excluded.api_key, set_at = now()",
                 &[key.into()],
             ),
@@ -158,7 +158,7 @@ fn add_webhook_secret(secret: Option<&str>) {
         spi(
             "storing the webhook secret",
             Spi::run_with_args(
-                "INSERT INTO stripe._webhook_secrets (secret) VALUES ($1) ON CONFLICT DO NOTHING",
+                "INSERT INTO stripe_secrets.webhook_secrets (secret) VALUES ($1) ON CONFLICT DO NOTHING",
                 &[secret.into()],
             ),
         )
@@ -178,7 +178,7 @@ fn remove_webhook_secret(secret: Option<&str>) -> bool {
         spi(
             "removing the webhook secret",
             Spi::get_one_with_args::<bool>(
-                "WITH gone AS (DELETE FROM stripe._webhook_secrets WHERE secret = $1 RETURNING 1) \
+                "WITH gone AS (DELETE FROM stripe_secrets.webhook_secrets WHERE secret = $1 RETURNING 1) \
                  SELECT count(*) > 0 FROM gone",
                 &[secret.into()],
             ),

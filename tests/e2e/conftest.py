@@ -36,6 +36,18 @@ WEBHOOK_SECRET = "whsec_e2e" + secrets.token_hex(16)
 WEBHOOK_ROLE = "e2e_webhook"   # what a webhook endpoint connects as: EXECUTE on ingest_webhook only
 READER_ROLE = "reader"         # reads the mirror, may ingest webhooks, nothing else
 MIRROR_TABLES = ["customers", "products", "prices", "events", "sync_runs"]
+# E2E_UPGRADE_FROM=0.1.0: every database starts at that release (its frozen install script, in
+# releases/) and is updated with ALTER EXTENSION … UPDATE, so the suite runs on upgraded schemas.
+UPGRADE_FROM = os.environ.get("E2E_UPGRADE_FROM") or None
+
+
+def create_extension(c):
+    """CREATE EXTENSION djstripe_pg, or the release E2E_UPGRADE_FROM names updated to this one."""
+    if UPGRADE_FROM:
+        c.execute(f"CREATE EXTENSION djstripe_pg VERSION '{UPGRADE_FROM}'")
+        c.execute("ALTER EXTENSION djstripe_pg UPDATE")
+    else:
+        c.execute("CREATE EXTENSION djstripe_pg")
 
 
 def pytest_configure(config):
@@ -76,7 +88,7 @@ def template():
         c.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
         c.execute(f"CREATE DATABASE {TEMPLATE}")
     with psycopg.connect(make_conninfo(ADMIN_DSN, dbname=TEMPLATE), autocommit=True) as c:
-        c.execute("CREATE EXTENSION djstripe_pg")
+        create_extension(c)
         c.execute(f"GRANT USAGE ON SCHEMA stripe TO {WEBHOOK_ROLE}, {READER_ROLE}")
         c.execute(f"GRANT EXECUTE ON FUNCTION stripe.ingest_webhook(text, text) TO {WEBHOOK_ROLE}, {READER_ROLE}")
         tables = ", ".join(f"stripe.{t}" for t in MIRROR_TABLES)

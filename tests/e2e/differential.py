@@ -44,7 +44,7 @@ EXPECTED_ERRORS = ("38000", "08006", "57014", "57P01", "57P02", "57P03")
 RESET = """DO $$ BEGIN
     EXECUTE (SELECT 'TRUNCATE ' || string_agg(c.oid::regclass::text, ', ') FROM pg_class c
               WHERE c.relnamespace = 'stripe'::regnamespace AND c.relkind = 'r'
-                AND c.relname NOT IN ('_api_key', '_webhook_secrets', 'workers'));
+                AND c.relname NOT IN ('_api_key', '_webhook_secrets', 'workers'));  -- 0.1.0 kept secrets here
 END $$"""
 
 

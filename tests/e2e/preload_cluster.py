@@ -115,7 +115,7 @@ class PreloadCluster:
     def start(self, api_base, setup=None):
         """initdb, start, create the worker databases, then restart so that every database has
         its worker at once. `setup(conn)` runs in the template database before it is copied."""
-        from conftest import API_KEY, READER_ROLE, WEBHOOK_ROLE, WEBHOOK_SECRET
+        from conftest import API_KEY, READER_ROLE, WEBHOOK_ROLE, WEBHOOK_SECRET, create_extension
 
         conf = [
             "max_worker_processes = 64",
@@ -133,7 +133,7 @@ class PreloadCluster:
                 c.execute(f"CREATE ROLE {role} LOGIN")
             c.execute("CREATE DATABASE djw_template")
         with connect(self.dsn("djw_template")) as c:
-            c.execute("CREATE EXTENSION djstripe_pg")
+            create_extension(c)
             c.execute("SELECT stripe.set_api_key(%s)", (API_KEY,))
             c.execute("SELECT stripe.add_webhook_secret(%s)", (WEBHOOK_SECRET,))
             c.execute(f"GRANT USAGE ON SCHEMA stripe TO {WEBHOOK_ROLE}, {READER_ROLE}")

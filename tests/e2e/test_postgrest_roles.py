@@ -96,8 +96,8 @@ def test_anonymous_requests_reach_nothing_else(api, owner):
         seen.append(r)
         assert (r.status, r.body["code"]) == (401, "42501"), (sig, r.body)
     for method, path, body in [("POST", "/customers", b'[{"id": "cus_evil", "data": {}}]'),
-                               ("POST", "/_webhook_secrets", b'{"secret": "whsec_evil"}'),
-                               ("DELETE", "/events", b""), ("DELETE", "/_api_key", b"")]:
+                               ("POST", "/workers", b'{"database": "x", "kind": "events", "pid": 1}'),
+                               ("DELETE", "/events", b""), ("DELETE", "/refetch_queue", b"")]:
         r = api.request(method, path, body, {"Content-Type": "application/json"})
         seen.append(r)
         assert (r.status, r.body["code"]) == (401, "42501"), (method, path, r.body)
@@ -129,8 +129,8 @@ def test_anonymous_sql_cannot_change_settings_or_read_secrets(api, owner):
         f"SELECT set_config('stripe.api_base', '{EVIL}', true)",
         "SET stripe.webhook_tolerance = 0",
         "SET stripe.max_retries = 20",
-        "SELECT * FROM stripe._api_key",
-        "SELECT * FROM stripe._webhook_secrets",
+        "SELECT * FROM stripe_secrets.api_key",
+        "SELECT * FROM stripe_secrets.webhook_secrets",
         "SELECT * FROM stripe.config()",
         "SELECT stripe.sync('customer')",
         "SELECT stripe.set_api_key('sk_test_attackerkey123')",
@@ -171,13 +171,14 @@ def test_revoke_access(owner):
 
 def test_reader(db, owner, login_roles):
     owner.execute("SELECT stripe.grant_reader_access(%s)", (READER,))
-    internal = {"_api_key", "_webhook_secrets"}
     with db.connect(READER) as r:
         for rel in relations(owner):
-            if rel in internal:
+            if rel.startswith("_"):  # internal, never granted
                 assert sql_error(r, f"SELECT * FROM stripe.{rel}").sqlstate == "42501", rel
             else:
                 r.execute(f"SELECT * FROM stripe.{rel}").fetchall()
+        for secrets in ("stripe_secrets.api_key", "stripe_secrets.webhook_secrets"):
+            assert sql_error(r, f"SELECT * FROM {secrets}").sqlstate == "42501", secrets
         assert r.execute("SELECT count(*) > 0 FROM stripe.object_types").fetchone()[0] is True
         assert r.execute("SELECT stripe.text_at('{\"a\": {\"b\": 1}}', 'a.b')").fetchone()[0] == "1"
         for sql in ["SELECT stripe.webhook('{}')", "SELECT stripe.sync('customer')", "SELECT * FROM stripe.config()",
@@ -206,7 +207,7 @@ def test_admin(db, owner, login_roles):
         for fn in ("sync(text,timestamptz)", "sync_all(timestamptz)", "process_pending(integer)",
                    "webhook(json)", "grant_webhook_access(regrole)"):
             assert a.execute("SELECT has_function_privilege(%s, 'EXECUTE')", (f"stripe.{fn}",)).fetchone()[0], fn
-        for sql in ["SELECT * FROM stripe._api_key", "SELECT * FROM stripe._webhook_secrets",
+        for sql in ["SELECT * FROM stripe_secrets.api_key", "SELECT * FROM stripe_secrets.webhook_secrets",
                     f"SET stripe.api_base = '{EVIL}'", "SELECT stripe._apply_event('evt_x')"]:
             e = sql_error(a, sql)
             assert e.sqlstate == "42501", (sql, error_text(e))

@@ -431,10 +431,10 @@ def api(owner, make_api):
 
 
 def written(conn):
-    """Tables of schema stripe that hold rows, but the configuration (key, secrets)."""
+    """Tables of schema stripe that hold rows (the secrets are in schema stripe_secrets)."""
     tables = conn.execute(
         "SELECT c.relname, c.oid::regclass::text FROM pg_class c WHERE c.relnamespace = 'stripe'::regnamespace "
-        "AND c.relkind IN ('r', 'p') AND c.relname NOT IN ('_api_key', '_webhook_secrets') ORDER BY 1").fetchall()
+        "AND c.relkind IN ('r', 'p') ORDER BY 1").fetchall()
     return [(name,) for name, table in tables
             if conn.execute(f"SELECT EXISTS (SELECT FROM {table})").fetchone()[0]]
 

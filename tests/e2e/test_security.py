@@ -25,8 +25,8 @@ def reader(db, conn):
 
 def test_reader_cannot_reach_secrets_or_the_api(reader):
     denied = [
-        "SELECT * FROM stripe._api_key",
-        "SELECT * FROM stripe._webhook_secrets",
+        "SELECT * FROM stripe_secrets.api_key",
+        "SELECT * FROM stripe_secrets.webhook_secrets",
         "SELECT stripe.sync('customer')",
         "SELECT stripe.sync('price', now())",
         "SELECT stripe.set_api_key('sk_test_attackerskey123')",
@@ -98,17 +98,16 @@ def test_nothing_is_granted_to_public(db, conn):
                         "SELECT stripe.remove_webhook_secret('whsec_nobodys')"):
                 assert sql_error(nobody, sql).sqlstate == "42501", sql
         assert conn.execute("SELECT count(*) FROM stripe.access_report('e2e_nobody')").fetchone()[0] == 0
-        for t in MIRROR_TABLES + ["_api_key", "_webhook_secrets"]:
-            assert conn.execute("SELECT has_table_privilege('e2e_nobody', %s, 'SELECT')",
-                                (f"stripe.{t}",)).fetchone()[0] is False, t
+        for t in [f"stripe.{t}" for t in MIRROR_TABLES] + ["stripe_secrets.api_key", "stripe_secrets.webhook_secrets"]:
+            assert conn.execute("SELECT has_table_privilege('e2e_nobody', %s, 'SELECT')", (t,)).fetchone()[0] is False, t
     finally:
         conn.execute("DROP ROLE e2e_nobody")
 
 
 def test_statistics_do_not_expose_secrets(conn, reader):
     # ANALYZE copies column values into pg_statistic; pg_stats must hide them from the reader.
-    conn.execute("ANALYZE stripe._api_key, stripe._webhook_secrets")
-    rows = reader.execute("SELECT * FROM pg_stats WHERE schemaname = 'stripe'").fetchall()
+    conn.execute("ANALYZE stripe_secrets.api_key, stripe_secrets.webhook_secrets")
+    rows = reader.execute("SELECT * FROM pg_stats WHERE schemaname IN ('stripe', 'stripe_secrets')").fetchall()
     assert_no_secret(repr(rows), API_KEY, WEBHOOK_SECRET)
 
 
@@ -118,7 +117,7 @@ def test_server_log_holds_no_secret(conn, reader):
     if not log:
         pytest.skip("E2E_PG_LOG not set (run.sh sets it)")
     sql_error(conn, "SELECT stripe.set_api_key('pk_test_notasecretkey')")
-    sql_error(reader, "SELECT * FROM stripe._api_key")
+    sql_error(reader, "SELECT * FROM stripe_secrets.api_key")
     sql_error(reader, "SELECT stripe.ingest_webhook('{}', 't=1,v1=00')")
     conn.execute("SET stripe.api_base = 'http://127.0.0.1:9'")
     conn.execute("SET stripe.max_retries = 0")
@@ -127,3 +126,34 @@ def test_server_log_holds_no_secret(conn, reader):
         text = f.read()
     assert "stripe.sync" in text  # the log is the one this run writes to
     assert_no_secret(text, API_KEY, WEBHOOK_SECRET)
+
+
+def test_grants_on_schema_stripe_never_reach_the_secrets(db, conn):
+    """A DBA's habit (or Supabase exposing the schema): everything of schema stripe to a role. The
+    secrets are in schema stripe_secrets, on which nobody but the owner has USAGE, so even a
+    grant on their tables (a second careless habit) reaches nothing — and access_report shows it."""
+    conn.execute("SELECT stripe.set_api_key(%s)", (API_KEY,))
+    conn.execute("SELECT stripe.add_webhook_secret(%s)", (WEBHOOK_SECRET,))
+    conn.execute("DROP ROLE IF EXISTS e2e_app")
+    conn.execute("CREATE ROLE e2e_app LOGIN")
+    try:
+        conn.execute("GRANT USAGE ON SCHEMA stripe TO e2e_app")
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA stripe TO e2e_app")
+        conn.execute("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA stripe TO e2e_app")
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA stripe_secrets TO e2e_app")
+        with db.connect("e2e_app") as app:
+            app.execute("SELECT count(*) FROM stripe.customers").fetchone()
+            for sql in ("SELECT * FROM stripe_secrets.api_key", "SELECT * FROM stripe_secrets.webhook_secrets"):
+                e = sql_error(app, sql)
+                assert e.sqlstate == "42501" and "schema stripe_secrets" in e.diag.message_primary, error_text(e)
+            # Nothing in schema stripe holds a secret: every table and view readable, none leaks one.
+            for (table,) in app.execute(
+                    "SELECT c.oid::regclass::text FROM pg_class c WHERE c.relnamespace = 'stripe'::regnamespace "
+                    "AND c.relkind IN ('r', 'v', 'm')").fetchall():
+                assert_no_secret(repr(app.execute(f"SELECT * FROM {table}").fetchall()), API_KEY, WEBHOOK_SECRET)
+        report = conn.execute("SELECT object, kind FROM stripe.access_report('e2e_app')").fetchall()
+        assert ("stripe_secrets.api_key", "table") in report  # the second grant shows as a leak …
+        assert ("stripe_secrets", "schema") not in report     # … that the missing USAGE stops
+    finally:
+        conn.execute("DROP OWNED BY e2e_app")
+        conn.execute("DROP ROLE e2e_app")

@@ -1,0 +1,211 @@
+-- djstripe_pg 0.1.0 → 0.2.0. Run by ALTER EXTENSION djstripe_pg UPDATE; released scripts are
+-- never edited (releases/SHA256SUMS), so a fix to this one after 0.2.0 ships goes into the next.
+
+-- The secrets move to schema stripe_secrets, on which nobody but the owner has USAGE, so that no
+-- grant on schema stripe reaches them. Moving a table keeps its rows, its privileges and its
+-- place among the tables pg_dump dumps (pg_extension.extconfig holds its oid).
+CREATE SCHEMA stripe_secrets;
+REVOKE ALL ON SCHEMA stripe_secrets FROM PUBLIC;
+COMMENT ON SCHEMA stripe_secrets IS
+    'djstripe_pg''s secrets (the Stripe key, webhook signing secrets): the extension owner''s alone; '
+    'set through stripe.set_api_key and stripe.add_webhook_secret, never readable back.';
+
+ALTER TABLE stripe._api_key SET SCHEMA stripe_secrets;
+ALTER TABLE stripe_secrets._api_key RENAME TO api_key;
+COMMENT ON TABLE stripe_secrets.api_key IS
+    'The Stripe secret key (stripe.set_api_key). Readable only by the extension owner.';
+COMMENT ON COLUMN stripe_secrets.api_key.singleton IS 'Always true: there is one key.';
+COMMENT ON COLUMN stripe_secrets.api_key.api_key IS 'The secret or restricted key (sk_…, rk_…).';
+COMMENT ON COLUMN stripe_secrets.api_key.set_at IS 'When it was set.';
+
+ALTER TABLE stripe._webhook_secrets SET SCHEMA stripe_secrets;
+ALTER TABLE stripe_secrets._webhook_secrets RENAME TO webhook_secrets;
+
+-- Constraints keep the names the old table gave them (the primary key's index with its own; on
+-- PostgreSQL 18 the NOT NULL constraints too): give them the names a fresh install gives.
+DO $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN SELECT co.conrelid::regclass AS rel, co.conname,
+                    regexp_replace(co.conname, '^_', '') AS newname
+               FROM pg_constraint co
+              WHERE co.conrelid IN ('stripe_secrets.api_key'::regclass, 'stripe_secrets.webhook_secrets'::regclass)
+                AND co.conname ~ '^_(api_key|webhook_secrets)_' LOOP
+        EXECUTE format('ALTER TABLE %s RENAME CONSTRAINT %I TO %I', c.rel, c.conname, c.newname);
+    END LOOP;
+END
+$$;
+COMMENT ON TABLE stripe_secrets.webhook_secrets IS
+    'Webhook signing secrets (stripe.add_webhook_secret); a signature valid for any one passes.';
+COMMENT ON COLUMN stripe_secrets.webhook_secrets.secret IS 'An endpoint''s signing secret (whsec_…).';
+COMMENT ON COLUMN stripe_secrets.webhook_secrets.added_at IS 'When it was added.';
+
+-- The functions that read them, as 0.2.0 defines them (privileges stay as they were).
+CREATE OR REPLACE FUNCTION stripe.config() RETURNS TABLE (setting text, value text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- The stripe.* settings exist once the library is loaded; calling into it loads it.
+    PERFORM stripe.version();
+    RETURN QUERY
+    SELECT 'api_key'::text, CASE WHEN k.api_key IS NULL THEN 'not set'
+                           ELSE left(k.api_key, strpos(k.api_key, '_') + 4) || '… (set ' || k.set_at::text || ')' END
+      FROM (SELECT NULL) AS one LEFT JOIN stripe_secrets.api_key k ON true
+    UNION ALL
+    SELECT 'webhook_secrets', count(*)::text || ' configured' FROM stripe_secrets.webhook_secrets
+    UNION ALL
+    SELECT s.name::text, s.setting FROM pg_settings s WHERE s.name LIKE 'stripe.%';
+END
+$$;
+
+CREATE OR REPLACE FUNCTION stripe._work_sync(jobs_first boolean) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+BEGIN
+    PERFORM stripe.version();  -- loads the library, so the stripe.* settings exist
+    FOR pass IN 1..2 LOOP
+        IF (pass = 1) = jobs_first THEN
+            -- An advisory lock, not a row lock, marks the job taken: a row lock would be
+            -- retaken at once by the next step, and stripe.cancel_sync (an UPDATE of that row)
+            -- could starve.
+            FOR job IN SELECT j.id FROM stripe.sync_jobs j
+                        WHERE j.state IN ('queued', 'running')
+                          AND coalesce(j.next_attempt_at, '-infinity') <= clock_timestamp()
+                        ORDER BY j.id
+            LOOP
+                IF stripe._job_lock(job, false) THEN
+                    PERFORM stripe._run_job(job);
+                    RETURN 0;
+                END IF;
+            END LOOP;
+        ELSIF EXISTS (SELECT 1 FROM stripe_secrets.api_key)
+              AND EXISTS (SELECT 1 FROM stripe.refetch_queue
+                           WHERE coalesce(next_attempt_at, '-infinity') <= clock_timestamp()) THEN
+            BEGIN
+                PERFORM stripe._refetch_queued(20);
+            EXCEPTION WHEN deadlock_detected OR lock_not_available OR serialization_failure THEN
+                -- Gave way to another session over the queue itself: the entries stay, due.
+                NULL;
+            END;
+            RETURN 0;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION stripe.process_pending(max_events integer DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint := 0;
+    took bigint;
+    ev text;
+    batch integer;
+BEGIN
+    IF max_events < 0 THEN
+        RAISE EXCEPTION 'stripe.process_pending: max_events must be NULL (all) or at least 0, not %', max_events
+            USING ERRCODE = '22023';
+    END IF;
+    PERFORM stripe.version();  -- loads the library, so the stripe.* settings exist
+    batch := current_setting('stripe.event_batch_size')::integer;
+    -- Pending events in chunks, as the worker takes them; an event the worker holds meanwhile
+    -- is skipped here and applied there.
+    LOOP
+        took := stripe._drain_events(least(batch, coalesce(max_events - n, batch))::integer);
+        EXIT WHEN took = 0;
+        n := n + took;
+    END LOOP;
+    -- Then failed events whose retry is due, read once, in order: re-querying the queue after
+    -- each event would walk past every row this transaction already processed.
+    FOR ev IN SELECT id FROM stripe.events
+               WHERE status = 'failed' AND next_attempt_at <= clock_timestamp()
+               ORDER BY created, id
+               LIMIT CASE WHEN max_events IS NOT NULL THEN greatest(max_events - n, 0) END
+    LOOP
+        PERFORM stripe._process_event(ev);
+        n := n + 1;
+    END LOOP;
+    -- Then the objects whose newest version is in doubt: retrieved, if there is a key to ask with.
+    IF EXISTS (SELECT 1 FROM stripe_secrets.api_key) THEN
+        LOOP
+            EXIT WHEN stripe._refetch_queued(100) = 0;
+        END LOOP;
+    END IF;
+    RETURN n;
+END
+$$;
+
+-- access_report shows what a role can reach of stripe_secrets too (anything is a leak), and
+-- grant_webhook_access warns about it.
+CREATE OR REPLACE FUNCTION stripe.access_report(grantee regrole)
+RETURNS TABLE (object text, kind text, privileges text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT n.nspname::text, 'schema', 'USAGE'
+      FROM pg_namespace n
+     WHERE n.nspname IN ('stripe', 'stripe_secrets') AND has_schema_privilege(grantee, n.oid, 'USAGE')
+    UNION ALL
+    SELECT * FROM (
+        SELECT c.oid::regclass::text,
+               CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                              WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' ELSE 'table' END,
+               (SELECT string_agg(p, ', ' ORDER BY ord)
+                  FROM unnest(CASE WHEN c.relkind = 'S' THEN ARRAY['USAGE', 'SELECT', 'UPDATE']
+                                   ELSE ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE',
+                                              'REFERENCES', 'TRIGGER'] END) WITH ORDINALITY AS u(p, ord)
+                 WHERE CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(grantee, c.oid, p)
+                            ELSE has_table_privilege(grantee, c.oid, p) END) AS privileges
+          FROM pg_class c
+         WHERE c.relnamespace IN ('stripe'::regnamespace, 'stripe_secrets'::regnamespace)
+           AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+        UNION ALL
+        SELECT p.oid::regprocedure::text, 'function', 'EXECUTE'
+          FROM pg_proc p
+         WHERE p.pronamespace = 'stripe'::regnamespace AND has_function_privilege(grantee, p.oid, 'EXECUTE')
+           -- PUBLIC may call these, but they refuse whoever may not manage secrets
+           AND (p.oid <> ALL (stripe._self_checking())
+                OR has_function_privilege(grantee, 'stripe._manage_secrets()', 'EXECUTE'))
+    ) o
+     WHERE o.privileges IS NOT NULL
+    ORDER BY 2, 1
+$$;
+COMMENT ON FUNCTION stripe.access_report(regrole) IS
+    'What a role can use in schemas stripe and stripe_secrets (directly, by membership or through '
+    'PUBLIC): a webhook-only role shows schema stripe and stripe.webhook(json), nothing else; '
+    'anything of stripe_secrets for a role other than the owner is a leak.';
+
+CREATE OR REPLACE FUNCTION stripe.grant_webhook_access(grantee regrole) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    more text[];
+BEGIN
+    PERFORM stripe._check_grantee(grantee);
+    EXECUTE format('GRANT USAGE ON SCHEMA stripe TO %s', grantee);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION stripe.webhook(json) TO %s', grantee);
+    -- PostgreSQL lets PUBLIC execute every new function; the extension takes that back at
+    -- install, and again here for functions added since (an upgrade), because USAGE on the
+    -- schema would otherwise make them callable by this role.
+    REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA stripe FROM PUBLIC;
+    PERFORM stripe._grant_self_checking();
+    SELECT array_agg(r.object || ' (' || r.privileges || ')') INTO more
+      FROM stripe.access_report(grantee) r
+     WHERE r.object NOT IN ('stripe', 'stripe.webhook(json)');
+    IF more IS NOT NULL THEN
+        RAISE WARNING 'djstripe_pg: % can do more than receive webhooks: %', grantee,
+            array_to_string(more[1:8], ', ')
+            || CASE WHEN cardinality(more) > 8 THEN format(' and %s more', cardinality(more) - 8) ELSE '' END
+            USING HINT = format('If it should only receive webhooks: SELECT stripe.revoke_access(%L); '
+                                'SELECT stripe.grant_webhook_access(%L);', grantee, grantee);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION stripe.grant_reader_access(regrole) IS
+    'Lets a role read the mirror: every table and view of schema stripe but the internal ones '
+    '(named _…); never the secrets (schema stripe_secrets). Run it again after ALTER EXTENSION … '
+    'UPDATE adds tables.';
