@@ -35,7 +35,12 @@ for FROM in "${FROMS[@]}"; do
     log "building $FROM from $commit"
     rm -rf "$WORK/src" "$WORK/old" "$WORK/pg" && mkdir -p "$WORK/src"
     git archive "$commit" | tar -x -C "$WORK/src"
-    (cd "$WORK/src" && cargo pgrx package --debug --pg-config "$PG_CONFIG" --out-dir "$WORK/old" >&2)
+    # A target directory of its own: both builds would leave their library at the same path
+    # (target/debug/libdjstripe_pg.so), and a build cargo finds fresh does not put it back.
+    (cd "$WORK/src" && CARGO_TARGET_DIR=$CARGO_TARGET_DIR/upgrade-from-$FROM \
+        cargo pgrx package --debug --pg-config "$PG_CONFIG" --out-dir "$WORK/old" >&2)
+    grep -qx "default_version = '$FROM'" "$WORK/old/usr/share/postgresql/$PG/extension/djstripe_pg.control" ||
+        { log "the build of $commit is not release $FROM"; exit 1; }
     # The private tree: Debian's PostgreSQL without any djstripe_pg, then the release's package.
     mkdir -p "$WORK/pg/usr/lib/postgresql" "$WORK/pg/usr/share/postgresql"
     cp -a "/usr/lib/postgresql/$PG" "$WORK/pg/usr/lib/postgresql/"
