@@ -120,6 +120,11 @@ pgrx::extension_sql_file!(
     name = "postgrest",
     requires = ["requests"]
 );
+pgrx::extension_sql_file!(
+    "../sql/comments.sql",
+    name = "comments",
+    requires = ["postgrest"]
+);
 pgrx::extension_sql_file!("../sql/grants.sql", name = "grants", finalize);
 
 #[pgrx::pg_guard]

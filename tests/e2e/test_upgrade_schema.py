@@ -80,3 +80,28 @@ def test_the_secrets_move_with_their_values(databases):
     config = dict(c.execute("SELECT * FROM stripe.config()").fetchall())
     assert config["api_key"].startswith("sk_test") and "kept" not in config["api_key"]
     assert config["webhook_secrets"] == "2 configured"
+
+
+@pytest.mark.parametrize("release", [None] + [r for r in RELEASES if r != CURRENT])
+def test_every_table_and_column_says_what_it_holds(databases, release):
+    """A COMMENT on every table, view and column of both schemas — in a fresh install and in one
+    updated from each release (an upgrade step that adds a column must document it too)."""
+    c = databases("djstripe_e2e_docs", release)
+    if release:
+        c.execute("ALTER EXTENSION djstripe_pg UPDATE")
+    missing = c.execute("""
+        SELECT c.oid::regclass::text || coalesce('.' || a.attname, '')
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+         WHERE n.nspname IN ('stripe', 'stripe_secrets') AND c.relkind IN ('r', 'p', 'v', 'm')
+           AND coalesce(nullif(btrim(CASE WHEN a.attname IS NULL THEN obj_description(c.oid, 'pg_class')
+                                          ELSE col_description(c.oid, a.attnum) END), ''), '') = ''
+        UNION ALL
+        SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname IN ('stripe', 'stripe_secrets') AND c.relkind IN ('r', 'p', 'v', 'm')
+           AND coalesce(btrim(obj_description(c.oid, 'pg_class')), '') = ''
+        UNION ALL
+        SELECT n.nspname FROM pg_namespace n
+         WHERE n.nspname IN ('stripe', 'stripe_secrets') AND coalesce(obj_description(n.oid, 'pg_namespace'), '') = ''
+         ORDER BY 1""").fetchall()
+    assert not missing, "without a COMMENT:\n" + "\n".join(m[0] for m in missing)
