@@ -67,7 +67,7 @@ if ! cmp -s "$BENCH/peer/package-lock.json" "$PEER_DIR/package-lock.json" ||
 fi
 # Its migrations read Stripe's OpenAPI spec from a file (instead of downloading it).
 SPEC=$PEER_DIR/spec3-2023-09-12.json
-[ -f "$SPEC" ] || xz -dc "$REPO/vendor/stripe/spec3-2023-09-12.json.xz" > "$SPEC"
+[ -f "$SPEC" ] || { xz -dc "$REPO/vendor/stripe/spec3-2023-09-12.json.xz" > "$SPEC.part" && mv "$SPEC.part" "$SPEC"; }
 PEER_INSTALLED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' \
     "$PEER_DIR/node_modules/stripe-experiment-sync/package.json")
 [ "$PEER_INSTALLED" = "$PEER_VERSION" ] || { log "$PEER_DIR has $PEER_INSTALLED, not $PEER_VERSION"; exit 1; }
@@ -75,7 +75,7 @@ PEER_INSTALLED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))
 # -- ours, the optimised build, as users run it (BENCH_NO_INSTALL=1 measures what is installed) --
 if [ -z "${BENCH_NO_INSTALL:-}" ]; then
     log "installing the release build"
-    bash "$REPO/scripts/install.sh" >/dev/null
+    bash "$REPO/scripts/setup.sh" && bash "$REPO/scripts/install.sh" >/dev/null
 fi
 [ -f /usr/share/postgresql/15/extension/djstripe_pg.control ] ||
     { log "djstripe_pg is not installed into PostgreSQL 15: run scripts/install.sh first"; exit 1; }

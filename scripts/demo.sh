@@ -21,6 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+bash scripts/setup.sh
 bash scripts/install.sh
 bash scripts/pgcluster.sh start "$PGDIR" "$PGPORT"
 

@@ -11,8 +11,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILE=release
 if [ "${1:-}" = "--debug" ]; then PROFILE=debug; shift; fi
-bash scripts/setup.sh
-[ $# -gt 0 ] || set -- /usr/lib/postgresql/15/bin/pg_config "$(bash scripts/pg18-config.sh)"
+# Builds need cargo-pgrx; scripts/setup.sh installs it and the rest on a fresh machine (it is
+# not run from here: it installs packages and stops Debian's own clusters, fine for a test
+# machine, not for a server being upgraded).
+cargo pgrx --version 2>/dev/null | grep -q " 0.18.1" ||
+    { echo "$(basename "$0"): needs cargo-pgrx 0.18.1 (bash scripts/setup.sh installs it)" >&2; exit 1; }
+if [ $# -eq 0 ]; then PG18=$(bash scripts/pg18-config.sh); set -- /usr/lib/postgresql/15/bin/pg_config "$PG18"; fi
 VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 mkdir -p dist
 for PG_CONFIG in "$@"; do
@@ -25,6 +29,10 @@ for PG_CONFIG in "$@"; do
     mkdir -p "$STAGE/lib" "$STAGE/extension"
     cp "$OUT$("$PG_CONFIG" --pkglibdir)/djstripe_pg.so" "$STAGE/lib/"
     cp "$OUT$("$PG_CONFIG" --sharedir)/extension/"djstripe_pg* "$STAGE/extension/"
+    # and the frozen install scripts of earlier releases: a database (or a dump's restore) can be
+    # created at one of them and updated
+    cp releases/djstripe_pg--*.sql "$STAGE/extension/"
+    cp CHANGELOG.md "$STAGE/"
     cp scripts/package/install.sh "$STAGE/install.sh"
     sed "s/@VERSION@/$VERSION/g; s/@MAJOR@/$MAJOR/g; s/@PROFILE@/$PROFILE/g" scripts/package/INSTALL.txt > "$STAGE/INSTALL.txt"
     echo "$MAJOR" > "$STAGE/PG_MAJOR"

@@ -26,6 +26,14 @@ if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q
     done
 fi
 
+# Rust itself (rustup, cargo) is the one thing this does not install; the test command's lint
+# stage needs its rustfmt and clippy components.
+command -v cargo >/dev/null || { log "needs Rust (https://rustup.rs): cargo is not on PATH"; exit 1; }
+for c in rustfmt clippy; do
+    cargo "${c/rustfmt/fmt}" --version >/dev/null 2>&1 || rustup component add "$c" >&2 ||
+        { log "needs the $c component: rustup component add $c"; exit 1; }
+done
+
 if ! cargo pgrx --version 2>/dev/null | grep -q "$PGRX_VERSION"; then
     log "installing cargo-pgrx $PGRX_VERSION (a few minutes)"
     cargo install cargo-pgrx --version "$PGRX_VERSION" --locked >&2

@@ -50,7 +50,8 @@ for v in $VERSIONS; do
         E2E_UPGRADE_FROM=$OLDEST PG_BIN=$(dirname "$(pg_config_of "$v")") bash tests/e2e/run.sh
     fi
     echo "== releases ($v's build)"
-    bash scripts/check-releases.sh
+    bash scripts/check-releases.sh "${CARGO_TARGET_DIR:-target}/debug/libdjstripe_pg.so" \
+        "$("$(pg_config_of "$v")" --sharedir)/extension"
 done
 
 echo "== upgrades"

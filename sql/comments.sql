@@ -16,6 +16,8 @@ BEGIN
                FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid
               WHERE r.relnamespace = 'stripe'::regnamespace AND r.relkind IN ('r', 'p')
                 AND a.attnum > 0 AND NOT a.attisdropped
+                -- the tables of Stripe objects (and events): those that keep stripe_as_of
+                AND EXISTS (SELECT 1 FROM pg_attribute s WHERE s.attrelid = r.oid AND s.attname = 'stripe_as_of')
                 AND a.attname IN ('id', 'data', 'synced_at', 'synced_from', 'stripe_as_of', 'account_id')
                 AND col_description(a.attrelid, a.attnum) IS NULL LOOP
         what := CASE c.attname
@@ -66,6 +68,8 @@ COMMENT ON COLUMN stripe.sync_jobs.queued_at IS 'When sync_async queued it.';
 COMMENT ON COLUMN stripe.sync_jobs.started_at IS 'When its first page was fetched.';
 COMMENT ON COLUMN stripe.sync_jobs.updated_at IS 'When it last changed.';
 COMMENT ON COLUMN stripe.sync_jobs.finished_at IS 'When it ended (done, failed or cancelled).';
+
+COMMENT ON COLUMN stripe.webhook_requests.id IS 'The line''s number, in the order requests arrived.';
 
 COMMENT ON COLUMN stripe.workers.database IS 'The database the worker serves.';
 COMMENT ON COLUMN stripe.workers.kind IS 'events (applies queued events) or sync (jobs, retrieves).';

@@ -10,8 +10,11 @@ COMMENT ON SCHEMA stripe_secrets IS
     'djstripe_pg''s secrets (the Stripe key, webhook signing secrets): the extension owner''s alone; '
     'set through stripe.set_api_key and stripe.add_webhook_secret, never readable back.';
 
+-- (Renamed twice: the first name's array type would clash with the old row type's and end up
+-- _api_key_1; through a name of its own it gets the _api_key a fresh install has.)
 ALTER TABLE stripe._api_key SET SCHEMA stripe_secrets;
-ALTER TABLE stripe_secrets._api_key RENAME TO api_key;
+ALTER TABLE stripe_secrets._api_key RENAME TO api_key_moving;
+ALTER TABLE stripe_secrets.api_key_moving RENAME TO api_key;
 COMMENT ON TABLE stripe_secrets.api_key IS
     'The Stripe secret key (stripe.set_api_key). Readable only by the extension owner.';
 COMMENT ON COLUMN stripe_secrets.api_key.singleton IS 'Always true: there is one key.';
@@ -19,7 +22,8 @@ COMMENT ON COLUMN stripe_secrets.api_key.api_key IS 'The secret or restricted ke
 COMMENT ON COLUMN stripe_secrets.api_key.set_at IS 'When it was set.';
 
 ALTER TABLE stripe._webhook_secrets SET SCHEMA stripe_secrets;
-ALTER TABLE stripe_secrets._webhook_secrets RENAME TO webhook_secrets;
+ALTER TABLE stripe_secrets._webhook_secrets RENAME TO webhook_secrets_moving;
+ALTER TABLE stripe_secrets.webhook_secrets_moving RENAME TO webhook_secrets;
 
 -- Constraints keep the names the old table gave them (the primary key's index with its own; on
 -- PostgreSQL 18 the NOT NULL constraints too): give them the names a fresh install gives.
@@ -36,6 +40,39 @@ BEGIN
     END LOOP;
 END
 $$;
+-- The schema belongs to the extension's owner, as in a fresh install (not to whoever runs the
+-- update), and what 0.1.0 let anyone hold on the two tables does not come along.
+DO $$
+BEGIN
+    EXECUTE format('ALTER SCHEMA stripe_secrets OWNER TO %s',
+                   (SELECT e.extowner::regrole FROM pg_extension e WHERE e.extname = 'djstripe_pg'));
+END
+$$;
+-- Nobody but the owner may reach them: not PUBLIC, and no role that default privileges (ALTER
+-- DEFAULT PRIVILEGES … GRANT … ON SCHEMAS / TABLES) or a grant made before 0.2.0 moved the
+-- tables here (GRANT … ON ALL TABLES IN SCHEMA stripe) gave something.
+CREATE FUNCTION stripe._seal_secrets() RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    g regrole;
+BEGIN
+    FOR g IN SELECT a.grantee::regrole FROM pg_class c, aclexplode(c.relacl) a
+              WHERE c.relnamespace = 'stripe_secrets'::regnamespace AND a.grantee <> c.relowner
+             UNION
+             SELECT a.grantee::regrole FROM pg_namespace n, aclexplode(n.nspacl) a
+              WHERE n.nspname = 'stripe_secrets' AND a.grantee <> n.nspowner LOOP
+        EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA stripe_secrets FROM %s',
+                       CASE WHEN g = 0 THEN 'PUBLIC' ELSE g::text END);
+        EXECUTE format('REVOKE ALL ON SCHEMA stripe_secrets FROM %s', CASE WHEN g = 0 THEN 'PUBLIC' ELSE g::text END);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION stripe._seal_secrets() IS
+    'Revokes whatever anyone but the owner holds on schema stripe_secrets and its tables.';
+REVOKE EXECUTE ON FUNCTION stripe._seal_secrets() FROM PUBLIC;
+SELECT stripe._seal_secrets();
+
 COMMENT ON TABLE stripe_secrets.webhook_secrets IS
     'Webhook signing secrets (stripe.add_webhook_secret); a signature valid for any one passes.';
 COMMENT ON COLUMN stripe_secrets.webhook_secrets.secret IS 'An endpoint''s signing secret (whsec_…).';
@@ -139,25 +176,33 @@ BEGIN
 END
 $$;
 
--- access_report shows what a role can reach of stripe_secrets too (anything is a leak), and
--- grant_webhook_access warns about it.
+-- access_report shows what a role can reach of stripe_secrets too (anything is a leak) and more
+-- kinds of access; grant_webhook_access warns about it; revoke_access takes it back.
 CREATE OR REPLACE FUNCTION stripe.access_report(grantee regrole)
 RETURNS TABLE (object text, kind text, privileges text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT n.nspname::text, 'schema', 'USAGE'
-      FROM pg_namespace n
-     WHERE n.nspname IN ('stripe', 'stripe_secrets') AND has_schema_privilege(grantee, n.oid, 'USAGE')
-    UNION ALL
     SELECT * FROM (
+        SELECT n.nspname::text AS object, 'schema' AS kind,
+               (SELECT string_agg(p, ', ' ORDER BY p DESC) FROM unnest(ARRAY['USAGE', 'CREATE']) AS u(p)
+                 WHERE has_schema_privilege(grantee, n.oid, p)) AS privileges
+          FROM pg_namespace n
+         WHERE n.nspname IN ('stripe', 'stripe_secrets')
+        UNION ALL
         SELECT c.oid::regclass::text,
                CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
                               WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' ELSE 'table' END,
                (SELECT string_agg(p, ', ' ORDER BY ord)
                   FROM unnest(CASE WHEN c.relkind = 'S' THEN ARRAY['USAGE', 'SELECT', 'UPDATE']
                                    ELSE ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE',
-                                              'REFERENCES', 'TRIGGER'] END) WITH ORDINALITY AS u(p, ord)
+                                              'REFERENCES', 'TRIGGER']
+                                        || CASE WHEN current_setting('server_version_num')::int >= 170000
+                                                THEN ARRAY['MAINTAIN'] ELSE '{}' END END)
+                       WITH ORDINALITY AS u(p, ord)
                  WHERE CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(grantee, c.oid, p)
+                            -- a grant on some columns is access too
+                            WHEN p IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')
+                                 THEN has_any_column_privilege(grantee, c.oid, p)
                             ELSE has_table_privilege(grantee, c.oid, p) END) AS privileges
           FROM pg_class c
          WHERE c.relnamespace IN ('stripe'::regnamespace, 'stripe_secrets'::regnamespace)
@@ -165,7 +210,8 @@ AS $$
         UNION ALL
         SELECT p.oid::regprocedure::text, 'function', 'EXECUTE'
           FROM pg_proc p
-         WHERE p.pronamespace = 'stripe'::regnamespace AND has_function_privilege(grantee, p.oid, 'EXECUTE')
+         WHERE p.pronamespace IN ('stripe'::regnamespace, 'stripe_secrets'::regnamespace)
+           AND has_function_privilege(grantee, p.oid, 'EXECUTE')
            -- PUBLIC may call these, but they refuse whoever may not manage secrets
            AND (p.oid <> ALL (stripe._self_checking())
                 OR has_function_privilege(grantee, 'stripe._manage_secrets()', 'EXECUTE'))
@@ -175,8 +221,9 @@ AS $$
 $$;
 COMMENT ON FUNCTION stripe.access_report(regrole) IS
     'What a role can use in schemas stripe and stripe_secrets (directly, by membership or through '
-    'PUBLIC): a webhook-only role shows schema stripe and stripe.webhook(json), nothing else; '
-    'anything of stripe_secrets for a role other than the owner is a leak.';
+    'PUBLIC; USAGE and CREATE on the schemas, table and column privileges, EXECUTE): a '
+    'webhook-only role shows schema stripe and stripe.webhook(json), nothing else; anything of '
+    'stripe_secrets for a role other than the owner is a leak.';
 
 CREATE OR REPLACE FUNCTION stripe.grant_webhook_access(grantee regrole) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -210,6 +257,23 @@ COMMENT ON FUNCTION stripe.grant_reader_access(regrole) IS
     '(named _…); never the secrets (schema stripe_secrets). Run it again after ALTER EXTENSION … '
     'UPDATE adds tables.';
 
+CREATE OR REPLACE FUNCTION stripe.revoke_access(grantee regrole) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM stripe._check_grantee(grantee);
+    EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA stripe FROM %s', grantee);
+    EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA stripe FROM %s', grantee);
+    EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA stripe FROM %s', grantee);
+    EXECUTE format('REVOKE ALL ON SCHEMA stripe FROM %s', grantee);
+    EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA stripe_secrets FROM %s', grantee);
+    EXECUTE format('REVOKE ALL ON SCHEMA stripe_secrets FROM %s', grantee);
+END
+$$;
+COMMENT ON FUNCTION stripe.revoke_access(regrole) IS
+    'Takes back everything granted to a role in schemas stripe and stripe_secrets (not what it '
+    'has through other roles).';
+
 -- 0.2.0 documents every column (sql/comments.sql, the same statements):
 
 
@@ -227,6 +291,8 @@ BEGIN
                FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid
               WHERE r.relnamespace = 'stripe'::regnamespace AND r.relkind IN ('r', 'p')
                 AND a.attnum > 0 AND NOT a.attisdropped
+                -- the tables of Stripe objects (and events): those that keep stripe_as_of
+                AND EXISTS (SELECT 1 FROM pg_attribute s WHERE s.attrelid = r.oid AND s.attname = 'stripe_as_of')
                 AND a.attname IN ('id', 'data', 'synced_at', 'synced_from', 'stripe_as_of', 'account_id')
                 AND col_description(a.attrelid, a.attnum) IS NULL LOOP
         what := CASE c.attname
@@ -277,6 +343,8 @@ COMMENT ON COLUMN stripe.sync_jobs.queued_at IS 'When sync_async queued it.';
 COMMENT ON COLUMN stripe.sync_jobs.started_at IS 'When its first page was fetched.';
 COMMENT ON COLUMN stripe.sync_jobs.updated_at IS 'When it last changed.';
 COMMENT ON COLUMN stripe.sync_jobs.finished_at IS 'When it ended (done, failed or cancelled).';
+
+COMMENT ON COLUMN stripe.webhook_requests.id IS 'The line''s number, in the order requests arrived.';
 
 COMMENT ON COLUMN stripe.workers.database IS 'The database the worker serves.';
 COMMENT ON COLUMN stripe.workers.kind IS 'events (applies queued events) or sync (jobs, retrieves).';

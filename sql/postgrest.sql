@@ -155,27 +155,35 @@ $$;
 
 -- ---------------------------------------------------------------------------------------------
 -- Access. Everything in stripe is private to the extension owner until granted; these grant
--- the three kinds of access. Objects whose names start with "_" are internal (the API key and
--- webhook secrets among them) and are never granted.
+-- the three kinds of access. Objects whose names start with "_" are internal and are never
+-- granted; the secrets are in schema stripe_secrets, which nothing here grants.
 
 -- Every stripe object a role can use, directly, through its memberships or through PUBLIC.
 CREATE FUNCTION stripe.access_report(grantee regrole)
 RETURNS TABLE (object text, kind text, privileges text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT n.nspname::text, 'schema', 'USAGE'
-      FROM pg_namespace n
-     WHERE n.nspname IN ('stripe', 'stripe_secrets') AND has_schema_privilege(grantee, n.oid, 'USAGE')
-    UNION ALL
     SELECT * FROM (
+        SELECT n.nspname::text AS object, 'schema' AS kind,
+               (SELECT string_agg(p, ', ' ORDER BY p DESC) FROM unnest(ARRAY['USAGE', 'CREATE']) AS u(p)
+                 WHERE has_schema_privilege(grantee, n.oid, p)) AS privileges
+          FROM pg_namespace n
+         WHERE n.nspname IN ('stripe', 'stripe_secrets')
+        UNION ALL
         SELECT c.oid::regclass::text,
                CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
                               WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' ELSE 'table' END,
                (SELECT string_agg(p, ', ' ORDER BY ord)
                   FROM unnest(CASE WHEN c.relkind = 'S' THEN ARRAY['USAGE', 'SELECT', 'UPDATE']
                                    ELSE ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE',
-                                              'REFERENCES', 'TRIGGER'] END) WITH ORDINALITY AS u(p, ord)
+                                              'REFERENCES', 'TRIGGER']
+                                        || CASE WHEN current_setting('server_version_num')::int >= 170000
+                                                THEN ARRAY['MAINTAIN'] ELSE '{}' END END)
+                       WITH ORDINALITY AS u(p, ord)
                  WHERE CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(grantee, c.oid, p)
+                            -- a grant on some columns is access too
+                            WHEN p IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')
+                                 THEN has_any_column_privilege(grantee, c.oid, p)
                             ELSE has_table_privilege(grantee, c.oid, p) END) AS privileges
           FROM pg_class c
          WHERE c.relnamespace IN ('stripe'::regnamespace, 'stripe_secrets'::regnamespace)
@@ -183,7 +191,8 @@ AS $$
         UNION ALL
         SELECT p.oid::regprocedure::text, 'function', 'EXECUTE'
           FROM pg_proc p
-         WHERE p.pronamespace = 'stripe'::regnamespace AND has_function_privilege(grantee, p.oid, 'EXECUTE')
+         WHERE p.pronamespace IN ('stripe'::regnamespace, 'stripe_secrets'::regnamespace)
+           AND has_function_privilege(grantee, p.oid, 'EXECUTE')
            -- PUBLIC may call these, but they refuse whoever may not manage secrets
            AND (p.oid <> ALL (stripe._self_checking())
                 OR has_function_privilege(grantee, 'stripe._manage_secrets()', 'EXECUTE'))
@@ -193,8 +202,9 @@ AS $$
 $$;
 COMMENT ON FUNCTION stripe.access_report(regrole) IS
     'What a role can use in schemas stripe and stripe_secrets (directly, by membership or through '
-    'PUBLIC): a webhook-only role shows schema stripe and stripe.webhook(json), nothing else; '
-    'anything of stripe_secrets for a role other than the owner is a leak.';
+    'PUBLIC; USAGE and CREATE on the schemas, table and column privileges, EXECUTE): a '
+    'webhook-only role shows schema stripe and stripe.webhook(json), nothing else; anything of '
+    'stripe_secrets for a role other than the owner is a leak.';
 
 CREATE FUNCTION stripe._check_grantee(grantee regrole) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
@@ -304,10 +314,13 @@ BEGIN
     EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA stripe FROM %s', grantee);
     EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA stripe FROM %s', grantee);
     EXECUTE format('REVOKE ALL ON SCHEMA stripe FROM %s', grantee);
+    EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA stripe_secrets FROM %s', grantee);
+    EXECUTE format('REVOKE ALL ON SCHEMA stripe_secrets FROM %s', grantee);
 END
 $$;
 COMMENT ON FUNCTION stripe.revoke_access(regrole) IS
-    'Takes back everything granted to a role in schema stripe (not what it has through other roles).';
+    'Takes back everything granted to a role in schemas stripe and stripe_secrets (not what it '
+    'has through other roles).';
 
 -- The functions that take secrets in are PUBLIC's, and refuse whoever may not manage secrets
 -- (src/secrets.rs): Postgres' own refusal would log the statement, secret and all.

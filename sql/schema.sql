@@ -42,6 +42,30 @@ COMMENT ON TABLE stripe_secrets.webhook_secrets IS
 COMMENT ON COLUMN stripe_secrets.webhook_secrets.secret IS 'An endpoint''s signing secret (whsec_…).';
 COMMENT ON COLUMN stripe_secrets.webhook_secrets.added_at IS 'When it was added.';
 
+-- Nobody but the owner may reach them: not PUBLIC, and no role that default privileges (ALTER
+-- DEFAULT PRIVILEGES … GRANT … ON SCHEMAS / TABLES) or a grant made before 0.2.0 moved the
+-- tables here (GRANT … ON ALL TABLES IN SCHEMA stripe) gave something.
+CREATE FUNCTION stripe._seal_secrets() RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    g regrole;
+BEGIN
+    FOR g IN SELECT a.grantee::regrole FROM pg_class c, aclexplode(c.relacl) a
+              WHERE c.relnamespace = 'stripe_secrets'::regnamespace AND a.grantee <> c.relowner
+             UNION
+             SELECT a.grantee::regrole FROM pg_namespace n, aclexplode(n.nspacl) a
+              WHERE n.nspname = 'stripe_secrets' AND a.grantee <> n.nspowner LOOP
+        EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA stripe_secrets FROM %s',
+                       CASE WHEN g = 0 THEN 'PUBLIC' ELSE g::text END);
+        EXECUTE format('REVOKE ALL ON SCHEMA stripe_secrets FROM %s', CASE WHEN g = 0 THEN 'PUBLIC' ELSE g::text END);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION stripe._seal_secrets() IS
+    'Revokes whatever anyone but the owner holds on schema stripe_secrets and its tables.';
+SELECT stripe._seal_secrets();
+
 -- The mirror tables themselves are in sql/tables/*.sql, one file per group of Stripe products.
 
 -- ---------------------------------------------------------------------------------------------

@@ -123,7 +123,7 @@ pgrx::extension_sql_file!(
 pgrx::extension_sql_file!(
     "../sql/comments.sql",
     name = "comments",
-    requires = ["postgrest"]
+    requires = ["postgrest", "config"]
 );
 pgrx::extension_sql_file!("../sql/grants.sql", name = "grants", finalize);
 

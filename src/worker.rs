@@ -236,7 +236,11 @@ pub extern "C-unwind" fn djstripe_pg_worker_main(arg: pg_sys::Datum) {
             // SAFETY: reloading the configuration file is what a worker does on SIGHUP.
             unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
         }
-        if kind == Kind::Sync && pruned.is_none_or(|p| p.elapsed() >= PRUNE_EVERY) {
+        // Not while waiting for the other release: its SQL is not this library's.
+        if kind == Kind::Sync
+            && !waiting_for_update
+            && pruned.is_none_or(|p| p.elapsed() >= PRUNE_EVERY)
+        {
             pruned = Some(Instant::now());
             prune_request_log();
         }

@@ -9,7 +9,12 @@ cd "$REPO"
 log() { echo "package: $*" >&2; }
 # Webhooks, syncs, errors and secrecy: quick, and through every kind of object the package holds.
 SMOKE=(test_webhook_ingest.py test_sync_pages.py test_security.py)
-mapfile -t TARBALLS < <(bash scripts/package.sh "$@")
+out=$(bash scripts/package.sh "$@")  # (a failure inside <(…) would go unseen)
+mapfile -t TARBALLS <<< "$out"
+asked=0; for a in "$@"; do [ "$a" = --debug ] || asked=$((asked + 1)); done
+[ "$asked" -gt 0 ] || asked=2  # package.sh's default: 15 and 18
+[ ${#TARBALLS[@]} -eq "$asked" ] || { log "asked for $asked packages, got: $out"; exit 1; }
+for t in "${TARBALLS[@]}"; do [ -f "$t" ] || { log "no tarball $t"; exit 1; }; done
 WORK=$(mktemp -d /tmp/djstripe-package.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 chmod 755 "$WORK"
@@ -19,7 +24,6 @@ for tarball in "${TARBALLS[@]}"; do
     pg_config=$(bash scripts/pgcopy.sh "$src" "$WORK/pg$major")
     mkdir -p "$WORK/unpack" && tar -C "$WORK/unpack" -xzf "$tarball"
     PG_CONFIG=$pg_config "$WORK/unpack/$(basename "$tarball" .tar.gz)/install.sh"
-    chmod -R o+rX "$WORK"
     log "smoke tests on the installed $(basename "$tarball")"
     PG_BIN=$(dirname "$pg_config") bash tests/e2e/run.sh "${SMOKE[@]}"
 done

@@ -4,6 +4,7 @@
 # Builds and installs the extension and the test venv first, like the test command.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+bash "$REPO/scripts/setup.sh"
 bash "$REPO/scripts/install.sh" --debug
 VENV=$REPO/.venv-e2e
 if ! cmp -s "$REPO/tests/e2e/requirements.txt" "$VENV/requirements.installed" 2>/dev/null; then

@@ -13,7 +13,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
 log() { echo "upgrade: $*" >&2; }
-[ $# -gt 0 ] || set -- /usr/lib/postgresql/15/bin/pg_config "$(bash scripts/pg18-config.sh)"
+if [ $# -eq 0 ]; then PG18=$(bash scripts/pg18-config.sh); set -- /usr/lib/postgresql/15/bin/pg_config "$PG18"; fi
 CURRENT=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 read -r -a FROMS <<< "${DJSTRIPE_UPGRADE_FROM:-$(ls releases/ | sed -n 's/^djstripe_pg--\([0-9.]*\)\.sql$/\1/p' | grep -vxF "$CURRENT" | tr '\n' ' ')}"
 [ ${#FROMS[@]} -gt 0 ] || { log "no earlier release to upgrade from"; exit 0; }
@@ -42,8 +42,10 @@ for PG_CONFIG in "$@"; do
         rm -rf "$WORK/old"
         (cd "$WORK/src-$FROM" && CARGO_TARGET_DIR=$CARGO_TARGET_DIR/upgrade-from-$FROM \
             cargo pgrx package --debug --pg-config "$PG_CONFIG" --out-dir "$WORK/old" >&2)
-        grep -qx "default_version = '$FROM'" "$WORK/old$("$PG_CONFIG" --sharedir)/extension/djstripe_pg.control" ||
+        ext=$WORK/old$("$PG_CONFIG" --sharedir)/extension
+        grep -qx "default_version = '$FROM'" "$ext/djstripe_pg.control" ||
             { log "the build of $FROM's commit is not release $FROM"; exit 1; }
+        cp "releases/djstripe_pg--$FROM.sql" "$ext/"  # what users of the release have, byte for byte
         rm -rf "$WORK/pg"
         copy=$(bash scripts/pgcopy.sh "$PG_CONFIG" "$WORK/pg")
         cp -a "$WORK/old/." "$WORK/pg/"

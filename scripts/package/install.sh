@@ -16,8 +16,8 @@ command -v "$PG_CONFIG" >/dev/null || { echo "install.sh: no pg_config ($PG_CONF
 WANT=$(cat "$HERE/PG_MAJOR")
 HAVE=$("$PG_CONFIG" --version | sed 's/^PostgreSQL \([0-9]*\).*/\1/')
 [ "$WANT" = "$HAVE" ] || { echo "install.sh: this package is for PostgreSQL $WANT, $PG_CONFIG is $HAVE" >&2; exit 1; }
-put() {  # put FILE DIR
-    cp "$1" "$2/$(basename "$1").djstripe-new" && mv -f "$2/$(basename "$1").djstripe-new" "$2/$(basename "$1")"
+put() {  # put FILE DIR: readable by the server whatever root's umask
+    install -m 0644 "$1" "$2/$(basename "$1").djstripe-new" && mv -f "$2/$(basename "$1").djstripe-new" "$2/$(basename "$1")"
 }
 LIBDIR=$("$PG_CONFIG" --pkglibdir)
 EXTDIR=$("$PG_CONFIG" --sharedir)/extension

@@ -6,8 +6,10 @@ Covered: the extension's schemas; its members (pg_depend, as pg_describe_object 
 relations with their kind, options, row security, privileges and comments; columns in order with
 type, nullability, default, generation expression, identity and comment; constraints, indexes,
 triggers, policies, view definitions, sequences; functions with their full definition (signature,
-body, settings, security), privileges and comments; types; pg_dump's configuration tables.
-Owners are left out (both databases are made by the same role).
+body, settings, security), privileges and comments; types and array types; pg_dump's
+configuration tables and the initial privileges it dumps (pg_init_privs); whether each schema
+belongs to the extension's owner. Other owners are left out (both databases are made by the
+same role).
 """
 
 SCHEMAS = ("stripe", "stripe_secrets")
@@ -76,6 +78,19 @@ QUERIES = {
           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
          WHERE n.nspname = ANY(%(schemas)s) AND t.typtype IN ('c', 'e', 'd', 'r')
            AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c')""",
+    "arrays": """
+        SELECT t.typname, t.typelem::regtype::text, t.typacl::text
+          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+         WHERE n.nspname = ANY(%(schemas)s) AND t.typcategory = 'A'""",
+    "init_privileges": """
+        SELECT pg_describe_object(i.classoid, i.objoid, i.objsubid), i.privtype, i.initprivs::text
+          FROM pg_init_privs i JOIN pg_depend d ON d.classid = i.classoid AND d.objid = i.objoid AND d.deptype = 'e'
+          JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid
+         WHERE e.extname = 'djstripe_pg'""",
+    "owners": """
+        SELECT n.nspname, pg_get_userbyid(n.nspowner) = pg_get_userbyid(e.extowner)
+          FROM pg_namespace n, pg_extension e
+         WHERE n.nspname = ANY(%(schemas)s) AND e.extname = 'djstripe_pg'""",
     "dumped": """
         SELECT c.oid::regclass::text, x.cond
           FROM pg_extension e,

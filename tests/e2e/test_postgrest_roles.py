@@ -60,7 +60,7 @@ SAMPLE = {"text": "x", "bigint": 1, "integer": 1, "boolean": True, "text[]": ["x
           "timestamp with time zone": "2024-01-01T00:00:00Z"}
 ARGS = {"set_api_key": {"key": "sk_test_attackerkey123"}, "add_webhook_secret": {"secret": "whsec_attacker"},
         "remove_webhook_secret": {"secret": WEBHOOK_SECRET}, "sync": {"object_type": "customer"},
-        "sync_async": {"object_type": "customer"}, "_row_count": {"table_name": "_api_key"}}
+        "sync_async": {"object_type": "customer"}, "_row_count": {"table_name": "customers"}}
 
 
 SELF_CHECKING = {"stripe.set_api_key(text)", "stripe.add_webhook_secret(text)", "stripe.remove_webhook_secret(text)"}
@@ -138,7 +138,7 @@ def test_anonymous_sql_cannot_change_settings_or_read_secrets(api, owner):
         "SELECT stripe.ingest_webhook('{}', 't=1,v1=00')",
         "SELECT stripe.receive_webhook('{}', 't=1,v1=00')",
         "SELECT stripe.grant_admin_access('e2e_pgrst_anon')",
-        "SELECT stripe._row_count('_webhook_secrets')",
+        "SELECT stripe._row_count('customers')",
         "SELECT * FROM stripe.customers",
     ]
     assert in_transaction_as(api, ANON, denied) == ["42501"] * len(denied)

@@ -105,3 +105,38 @@ def test_every_table_and_column_says_what_it_holds(databases, release):
          WHERE n.nspname IN ('stripe', 'stripe_secrets') AND coalesce(obj_description(n.oid, 'pg_namespace'), '') = ''
          ORDER BY 1""").fetchall()
     assert not missing, "without a COMMENT:\n" + "\n".join(m[0] for m in missing)
+
+
+@pytest.mark.parametrize("release", [None] + [r for r in RELEASES if r != CURRENT])
+def test_no_grant_or_default_privilege_reaches_the_secrets(databases, release):
+    """A DBA's habits before the install or the update: default privileges on new schemas and
+    tables for a role, and (before 0.2.0, when the secrets were in schema stripe) a grant on
+    every table of schema stripe. None of it may reach stripe_secrets, fresh or updated."""
+    role = "e2e_habit"
+    with admin() as a:
+        a.execute(f"DROP ROLE IF EXISTS {role}")
+        a.execute(f"CREATE ROLE {role}")
+    name = "djstripe_e2e_habit"
+    with admin() as a:
+        a.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        a.execute(f"CREATE DATABASE {name}")
+    try:
+        with psycopg.connect(make_conninfo(ADMIN_DSN, dbname=name), autocommit=True) as c:
+            c.execute(f"ALTER DEFAULT PRIVILEGES GRANT USAGE, CREATE ON SCHEMAS TO {role}")
+            c.execute(f"ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO {role}")
+            c.execute("CREATE EXTENSION djstripe_pg" + (f" VERSION '{release}'" if release else ""))
+            c.execute(f"GRANT USAGE ON SCHEMA stripe TO {role}")
+            c.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA stripe TO {role}")
+            if release:
+                c.execute("ALTER EXTENSION djstripe_pg UPDATE")
+            reach = [r for r in c.execute("SELECT object, kind, privileges FROM stripe.access_report(%s)",
+                                          (role,)).fetchall() if r[0].startswith("stripe_secrets")]
+            assert reach == []
+            for t in ("stripe_secrets.api_key", "stripe_secrets.webhook_secrets"):
+                assert c.execute("SELECT has_any_column_privilege(%s, %s, 'SELECT')", (role, t)).fetchone()[0] is False
+            assert c.execute("SELECT has_schema_privilege(%s, 'stripe_secrets', 'USAGE')", (role,)).fetchone()[0] is False
+            c.execute(f"DROP OWNED BY {role}")
+    finally:
+        with admin() as a:
+            a.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            a.execute(f"DROP ROLE IF EXISTS {role}")
