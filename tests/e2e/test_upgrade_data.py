@@ -103,6 +103,11 @@ def test_an_update_keeps_every_row_and_the_workers_move_to_the_new_library(clust
     LATER = int(time.time()) + 5  # newer than what the syncs just fetched
     ingest(quiet, make_event("customer.updated", {**customers[0], "email": "hook@example.com"},
                              LATER, "evt_up_applied"))
+    products = make_products(4)
+    ingest(quiet, make_event("product.updated", {**products[0], "name": "Renamed by a webhook"},
+                             LATER, "evt_up_product"))
+    ingest(quiet, make_event("price.updated", {**make_prices(6, products)[0], "nickname": "hooked"},
+                             LATER, "evt_up_price"))
     quiet.execute("SET stripe.ingest_mode = queue")
     ingest(quiet, make_event("customer.updated", {**customers[2], "created": 10 ** 15},
                              LATER + 2, "evt_up_failed"))
@@ -110,7 +115,8 @@ def test_an_update_keeps_every_row_and_the_workers_move_to_the_new_library(clust
     ingest(quiet, make_event("customer.updated", {**customers[1], "email": "later@example.com"},
                              LATER + 1, "evt_up_pending"))
     assert {k: v for k, v in statuses(quiet).items() if k.startswith("evt_up")} == {
-        "evt_up_applied": "applied", "evt_up_pending": "pending", "evt_up_failed": "failed"}
+        "evt_up_applied": "applied", "evt_up_product": "applied", "evt_up_price": "applied",
+        "evt_up_pending": "pending", "evt_up_failed": "failed"}
     before = rows(quiet)
     assert len(before["stripe.customers"]) == CUSTOMERS and before["stripe._api_key"]
     #    The worker's database: a background job over three slowed-down pages, caught half done.
