@@ -38,9 +38,8 @@ for v in $VERSIONS; do
 done
 
 OLDEST=$(ls releases/ | sed -n 's/^djstripe_pg--\([0-9.]*\)\.sql$/\1/p' | sort -V | head -n 1)
-CONFIGS=()
+# Per version, everything that builds for it, so that the library is built once per version.
 for v in $VERSIONS; do
-    CONFIGS+=("$(pg_config_of "$v")")
     bash scripts/install.sh --debug "$(pg_config_of "$v")"
     if [ "$v" = 15 ]; then
         echo "== end-to-end tests, PostgreSQL $v"
@@ -49,13 +48,11 @@ for v in $VERSIONS; do
         echo "== end-to-end tests, PostgreSQL $v, in databases updated from $OLDEST"
         E2E_UPGRADE_FROM=$OLDEST PG_BIN=$(dirname "$(pg_config_of "$v")") bash tests/e2e/run.sh
     fi
-    echo "== releases ($v's build)"
+    echo "== releases, PostgreSQL $v's build"
     bash scripts/check-releases.sh "${CARGO_TARGET_DIR:-target}/debug/libdjstripe_pg.so" \
         "$("$(pg_config_of "$v")" --sharedir)/extension"
+    echo "== upgrades, PostgreSQL $v"
+    bash tests/upgrade.sh "$(pg_config_of "$v")"
+    echo "== package, PostgreSQL $v"
+    bash tests/package.sh --debug "$(pg_config_of "$v")"
 done
-
-echo "== upgrades"
-bash tests/upgrade.sh "${CONFIGS[@]}"
-
-echo "== packages"
-bash tests/package.sh --debug "${CONFIGS[@]}"
